@@ -1,0 +1,1 @@
+"""Pure domain model of the social-housing allocation lifecycle (no I/O)."""

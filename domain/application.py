@@ -1,0 +1,527 @@
+"""The eventsourcing Application: the commands of the lifecycle and their invariants.
+
+Every command checks the actor, loads the aggregates it needs, applies the rules (functions
+of domain.rules named for their rule ids), and saves every changed aggregate in one atomic
+transaction together with its idempotency record. Version conflicts surface as
+EcritureConcurrente (409 CONCURRENT_WRITE); a rejected command records nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from domain.demande import SITUATION_FIELDS, Demande
+from domain.errors import Conflit, EcritureConcurrente, Interdit, Introuvable, Invalide
+from domain.ids import (
+    bailleur_uuid,
+    demande_uuid,
+    logement_uuid,
+    reservataire_uuid,
+    territoire_uuid,
+)
+from domain.referentiel import LOGEMENT_FIELDS, Bailleur, Logement, Reservataire, Territoire
+from domain.rules.priorities import is_known_code
+from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
+from domain.serialisation import jsonable
+from domain.vacance import Acteur, Vacance
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class CleIdempotence:
+    """An Idempotency-Key, scoped to the caller, with the fingerprint of the request."""
+
+    cle: str
+    empreinte: str
+
+    @classmethod
+    def de(cls, sub: str, key: str, methode: str, chemin: str, corps: bytes) -> CleIdempotence:
+        digest = hashlib.sha256(methode.encode() + b" " + chemin.encode() + b"\n" + corps)
+        return cls(cle=f"{sub}:{key}", empreinte=digest.hexdigest())
+
+
+@dataclass(frozen=True)
+class Resultat:
+    status: int
+    body: dict[str, Any]
+
+
+class SideStore(Protocol):
+    """What the project's recorders add to the library's (infra.recorders)."""
+
+    def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None: ...
+
+    def positions(self, originator_id: UUID) -> dict[int, int]: ...
+
+    def max_notification_id(self) -> int | None: ...
+
+
+ECRITURE = {"admin"}
+DEMANDE_WRITERS = {"admin", "bailleur"}
+READERS = {"admin", "bailleur", "reservataire", "commune", "auditeur"}
+
+
+def exiger(acteur: Acteur, roles: set[str]) -> None:
+    if acteur.role not in roles:
+        raise Interdit(f"The role {acteur.role} may not do this.",
+                       details={"roles": sorted(roles)})
+
+
+class HlmApplication(Application[UUID]):
+    name = "hlm"
+
+    def __init__(self, env: dict[str, str] | None = None,
+                 v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM,
+                 today: Callable[[], date] = date.today) -> None:
+        super().__init__(env)
+        self.v20_effective_from = v20_effective_from
+        self.today = today
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @property
+    def side(self) -> SideStore:
+        return self.recorder  # type: ignore[return-value]
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _charger(self, cls: type[Aggregate], aggregate_id: UUID, what: str, key: str) -> Any:
+        try:
+            agg = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise Introuvable(f"Unknown {what} {key}.", details={what: key}) from None
+        if not isinstance(agg, cls):
+            raise Introuvable(f"Unknown {what} {key}.", details={what: key})
+        return agg
+
+    def _existe(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def demande_par_id(self, demande_id: str) -> Demande:
+        try:
+            uid = UUID(demande_id)
+        except ValueError:
+            raise Introuvable(f"Unknown demande {demande_id}.",
+                              details={"demande_id": demande_id}) from None
+        return self._charger(Demande, uid, "demande_id", demande_id)
+
+    def vacance_par_id(self, vacance_id: str) -> Vacance:
+        try:
+            uid = UUID(vacance_id)
+        except ValueError:
+            raise Introuvable(f"Unknown vacance {vacance_id}.",
+                              details={"vacance_id": vacance_id}) from None
+        return self._charger(Vacance, uid, "vacance_id", vacance_id)
+
+    def executer(
+        self,
+        idem: CleIdempotence | None,
+        commande: Callable[[], tuple[list[Aggregate], Resultat]],
+    ) -> Resultat:
+        """Run a command once per idempotency key, saving its aggregates atomically."""
+        if idem is not None:
+            previous = self._rejouer(idem)
+            if previous is not None:
+                return previous
+        aggregates, resultat = commande()
+        body = jsonable(resultat.body)
+        record = None
+        if idem is not None:
+            record = (idem.cle, idem.empreinte, resultat.status, json.dumps(body))
+        try:
+            self.save(*aggregates, idempotence=record)
+        except IntegrityError:
+            if idem is not None:
+                previous = self._rejouer(idem)
+                if previous is not None:
+                    return previous
+            raise EcritureConcurrente(
+                "Another command changed the same records first; read again and retry."
+            ) from None
+        return Resultat(resultat.status, body)
+
+    def _rejouer(self, idem: CleIdempotence) -> Resultat | None:
+        found = self.side.lire_idempotence(idem.cle)
+        if found is None:
+            return None
+        empreinte, status, body = found
+        if empreinte != idem.empreinte:
+            raise Conflit("This Idempotency-Key was used with another request.",
+                          code="IDEMPOTENCY_KEY_REUSED")
+        return Resultat(status, json.loads(body))
+
+    # --- reference data ------------------------------------------------------------------
+
+    def definir_bailleur(self, acteur: Acteur, bailleur_id: str, nom: str,
+                         idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, ECRITURE)
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            agg = self._existe(bailleur_uuid(bailleur_id))
+            if agg is None:
+                agg = Bailleur(bailleur_id=bailleur_id, nom=nom)
+            elif agg.nom != nom:
+                agg.renommer(nom)
+            return [agg], Resultat(200, agg.vue())
+
+        return self.executer(idem, run)
+
+    def definir_reservataire(self, acteur: Acteur, reservataire_id: str, nom: str, type_: str,
+                             idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, ECRITURE)
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            agg = self._existe(reservataire_uuid(reservataire_id))
+            if agg is None:
+                agg = Reservataire(reservataire_id=reservataire_id, nom=nom, type=type_)
+            elif (agg.nom, agg.type) != (nom, type_):
+                agg.modifier(nom=nom, type=type_)
+            return [agg], Resultat(200, agg.vue())
+
+        return self.executer(idem, run)
+
+    def definir_territoire(self, acteur: Acteur, territoire_id: str, nom: str,
+                           soumis_mixite_depuis: date | None, ile_de_france: bool,
+                           idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, ECRITURE)
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            agg = self._existe(territoire_uuid(territoire_id))
+            if agg is None:
+                agg = Territoire(territoire_id=territoire_id, nom=nom,
+                                 soumis_mixite_depuis=soumis_mixite_depuis,
+                                 ile_de_france=ile_de_france)
+            elif (agg.nom, agg.soumis_mixite_depuis, agg.ile_de_france) != (
+                    nom, soumis_mixite_depuis, ile_de_france):
+                agg.modifier(nom=nom, soumis_mixite_depuis=soumis_mixite_depuis,
+                             ile_de_france=ile_de_france)
+            return [agg], Resultat(200, agg.vue())
+
+        return self.executer(idem, run)
+
+    def territoire(self, territoire_id: str) -> Territoire:
+        return self._charger(Territoire, territoire_uuid(territoire_id), "territoire_id",
+                             territoire_id)
+
+    def publier_seuil(self, acteur: Acteur, territoire_id: str, annee: int,
+                      montant_par_uc: Decimal, acte: str,
+                      idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, ECRITURE)
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            agg = self.territoire(territoire_id)
+            agg.publier_seuil(annee=annee, montant_par_uc=montant_par_uc, acte=acte)
+            return [agg], Resultat(201, {"territoire_id": territoire_id,
+                                         **agg.seuils[annee]})
+
+        return self.executer(idem, run)
+
+    def fixer_objectifs(self, acteur: Acteur, territoire_id: str, bailleur_id: str, annee: int,
+                        taux_hors_qpv: Decimal, taux_qpv: Decimal,
+                        idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, ECRITURE)
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            agg = self.territoire(territoire_id)
+            self._charger(Bailleur, bailleur_uuid(bailleur_id), "bailleur_id", bailleur_id)
+            agg.fixer_objectifs(bailleur_id=bailleur_id, annee=annee,
+                                taux_hors_qpv_premier_quartile=taux_hors_qpv,
+                                taux_qpv_autres_quartiles=taux_qpv)
+            return [agg], Resultat(201, {"territoire_id": territoire_id,
+                                         **agg.objectifs[f"{bailleur_id}/{annee}"]})
+
+        return self.executer(idem, run)
+
+    def definir_logement(self, acteur: Acteur, logement_id: str, etat: dict[str, Any],
+                         idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, ECRITURE)
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            self._charger(Bailleur, bailleur_uuid(etat["bailleur_id"]), "bailleur_id",
+                          etat["bailleur_id"])
+            self.territoire(etat["territoire_id"])
+            if etat["reservataire_id"] is not None:
+                self._charger(Reservataire, reservataire_uuid(etat["reservataire_id"]),
+                              "reservataire_id", etat["reservataire_id"])
+            clean = {"date_effet": etat["date_effet"], **{k: etat[k] for k in LOGEMENT_FIELDS}}
+            agg = self._existe(logement_uuid(logement_id))
+            if agg is None:
+                agg = Logement(logement_id=logement_id, etat=clean)
+            elif agg.version_du(clean["date_effet"]) != clean:
+                agg.modifier(etat=clean)
+            return [agg], Resultat(200, agg.vue(clean["date_effet"]))
+
+        return self.executer(idem, run)
+
+    def logement(self, logement_id: str) -> Logement:
+        return self._charger(Logement, logement_uuid(logement_id), "logement_id", logement_id)
+
+    # --- demandes ------------------------------------------------------------------------
+
+    @staticmethod
+    def _verifier_categories(codes: list[str]) -> None:
+        unknown = [c for c in codes if not is_known_code(c)]
+        if unknown:
+            raise Invalide("Unknown priority category code.", rule="R-PRIORITY-CATEGORIES",
+                           details={"categories_inconnues": unknown})
+
+    def deposer_demande(self, acteur: Acteur, payload: dict[str, Any],
+                        idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, DEMANDE_WRITERS)
+        self._verifier_categories(payload["categories_prioritaires"])
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            existing = self._existe(demande_uuid(payload["numero_unique"]))
+            situation = {k: payload[k] for k in SITUATION_FIELDS}
+            if existing is not None:
+                if jsonable(existing.filing_payload()) != jsonable(
+                        {**situation, "numero_unique": payload["numero_unique"],
+                         "date_depot": payload["date_depot"],
+                         "demandeur_id": payload["demandeur_id"]}):
+                    raise Conflit("Another demande has this numéro unique.",
+                                  code="NUMERO_UNIQUE_CONFLICT",
+                                  details={"demande_id": str(existing.id)})
+                return [], Resultat(200, existing.vue(self._as_of(existing)))
+            demande = Demande(
+                numero_unique=payload["numero_unique"], date_depot=payload["date_depot"],
+                demandeur_id=payload["demandeur_id"], situation=situation,
+                date_anciennete=payload["date_depot"], anciennete_source=None)
+            return [demande], Resultat(201, demande.vue(self._as_of(demande)))
+
+        return self.executer(idem, run)
+
+    def _as_of(self, demande: Demande) -> date:
+        return max(self.today(), demande.date_depot)
+
+    def modifier_situation(self, acteur: Acteur, demande_id: str, jour: date,
+                           changements: dict[str, Any],
+                           idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, DEMANDE_WRITERS)
+        if "categories_prioritaires" in changements:
+            self._verifier_categories(changements["categories_prioritaires"])
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            demande = self.demande_par_id(demande_id)
+            demande.modifier_situation(jour, changements)
+            return [demande], Resultat(201, demande.vue(max(jour, self._as_of(demande))))
+
+        return self.executer(idem, run)
+
+    def separer(self, acteur: Acteur, demande_id: str, payload: dict[str, Any],
+                idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, DEMANDE_WRITERS)
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            demande = self.demande_par_id(demande_id)
+            membre = payload["membre_id"]
+            date_sep = payload["date_separation"]
+            if payload["mode"] == "substitution":
+                jour = payload.get("date_substitution") or date_sep
+                demande.substituer(membre, date_sep, jour)
+                return [demande], Resultat(201, demande.vue(max(jour, self._as_of(demande))))
+            if not payload.get("numero_unique") or not payload.get("date_depot"):
+                raise Invalide("A new demande needs its numero_unique and date_depot.",
+                               details={"champs": ["numero_unique", "date_depot"]})
+            demande.verifier_separation(membre, date_sep)
+            date_depot = payload["date_depot"]
+            if date_depot < date_sep:
+                raise Invalide("The new demande cannot be filed before the separation.",
+                               code="DATE_INCOHERENTE")
+            if self._existe(demande_uuid(payload["numero_unique"])) is not None:
+                raise Conflit("Another demande has this numéro unique.",
+                              code="NUMERO_UNIQUE_CONFLICT")
+            date_anciennete, conservee = demande.anciennete_pour_separation(
+                membre, date_sep, date_depot)
+            situation = {
+                "ressources_annuelles": payload.get("ressources_annuelles"),
+                "unites_consommation": payload.get("unites_consommation"),
+                "dalo": payload.get("dalo") or False,
+                "categories_prioritaires": payload.get("categories_prioritaires") or [],
+                "personnes_a_loger": payload.get("personnes_a_loger") or [],
+                "relogement_renouvellement_urbain":
+                    payload.get("relogement_renouvellement_urbain") or False,
+            }
+            self._verifier_categories(situation["categories_prioritaires"])
+            nouvelle = Demande(
+                numero_unique=payload["numero_unique"], date_depot=date_depot,
+                demandeur_id=membre, situation=situation, date_anciennete=date_anciennete,
+                anciennete_source=str(demande.id) if conservee else None)
+            demande.membre_parti(date_separation=date_sep, membre_id=membre,
+                                 nouvelle_demande_id=str(nouvelle.id))
+            return [demande, nouvelle], Resultat(201, nouvelle.vue(self._as_of(nouvelle)))
+
+        return self.executer(idem, run)
+
+    def radier(self, acteur: Acteur, demande_id: str, jour: date, motif: str,
+               idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, DEMANDE_WRITERS)
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            demande = self.demande_par_id(demande_id)
+            demande.radier(jour, motif)
+            touched = self._retirer_des_vacances(demande, None, jour, "radiation")
+            return [demande, *touched], Resultat(201, demande.vue(max(jour, self.today())))
+
+        return self.executer(idem, run)
+
+    def _retirer_des_vacances(self, demande: Demande, sauf: str | None, jour: date,
+                              motif: str) -> list[Aggregate]:
+        touched: list[Aggregate] = []
+        for vid in demande.vacances:
+            if vid == sauf:
+                continue
+            vacance = self.vacance_par_id(vid)
+            before = vacance.version
+            vacance.retirer_candidat(str(demande.id), jour, motif)
+            if vacance.version != before:
+                touched.append(vacance)
+        return touched
+
+    def demande(self, acteur: Acteur, demande_id: str, as_of: date | None = None) -> dict:
+        exiger(acteur, READERS)
+        demande = self.demande_par_id(demande_id)
+        return jsonable(demande.vue(as_of or self.today()))
+
+    def historique(self, acteur: Acteur, aggregate_id: str) -> list[dict[str, Any]]:
+        exiger(acteur, READERS)
+        demande = self.demande_par_id(aggregate_id)
+        positions = self.side.positions(demande.id)
+        out = []
+        for ev in self.events.get(demande.id):
+            data = {k: v for k, v in ev.__dict__.items()
+                    if k not in ("originator_id", "originator_version", "timestamp",
+                                 "originator_topic")}
+            jour = data.get("date_effet") or data.get("date_depot")
+            out.append({
+                "type": type(ev).__qualname__.split(".")[-1],
+                "version": ev.originator_version,
+                "date_effet": jour,
+                "enregistre_le": ev.timestamp,
+                "position": positions.get(ev.originator_version),
+                "donnees": data,
+            })
+        return jsonable(out)
+
+    # --- the attribution cycle -----------------------------------------------------------
+
+    def declarer_vacance(self, acteur: Acteur, logement_id: str, date_information: date,
+                         idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, {"admin", "bailleur"})
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            logement = self.logement(logement_id)
+            etat = logement.etat_au(date_information)
+            if etat is None:
+                raise Invalide("The logement is not described on that date.",
+                               code="DATE_INCOHERENTE",
+                               details={"premiere_date_effet":
+                                        logement.historique[0]["date_effet"].isoformat()})
+            if acteur.role != "admin" and acteur.org != etat["bailleur_id"]:
+                raise Interdit("Only the logement's bailleur declares its vacancies.")
+            vacance = Vacance.declarer(logement_id, date_information, etat)
+            if self._existe(vacance.id) is not None:
+                raise Conflit("This vacancy is already declared.", code="VACANCE_EXISTANTE",
+                              details={"vacance_id": str(vacance.id)})
+            return [vacance], Resultat(201, self._vue_vacance(vacance))
+
+        return self.executer(idem, run)
+
+    def _vue_vacance(self, vacance: Vacance) -> dict[str, Any]:
+        return vacance.vue(max(self.today(), vacance.date_information))
+
+    def designer(self, acteur: Acteur, vacance_id: str, demande_id: str, jour: date,
+                 idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, {"admin", "bailleur", "reservataire", "commune"})
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            vacance = self.vacance_par_id(vacance_id)
+            demande = self.demande_par_id(demande_id)
+            demande.verifier_active()
+            if jour < demande.date_depot:
+                raise Invalide("The demande was not filed yet on that date.",
+                               code="DATE_INCOHERENTE")
+            territoire = self.territoire(vacance.logement["territoire_id"])
+            vacance.designer(acteur, str(demande.id), jour, demande.ressources_par_uc(jour),
+                             territoire.seuil_pour(jour.year))
+            demande.designee_sur(date_effet=jour, vacance_id=str(vacance.id))
+            return [vacance, demande], Resultat(201, self._vue_vacance(vacance))
+
+        return self.executer(idem, run)
+
+    def decider(self, acteur: Acteur, vacance_id: str, date_commission: date,
+                decisions: list[dict[str, Any]], idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, {"admin", "bailleur"})
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            vacance = self.vacance_par_id(vacance_id)
+            resolved = [{**d, "demande_id": str(self.demande_par_id(d["demande_id"]).id)}
+                        for d in decisions]
+            vacance.decider(acteur, date_commission, resolved)
+            return [vacance], Resultat(201, self._vue_vacance(vacance))
+
+        return self.executer(idem, run)
+
+    def refuser(self, acteur: Acteur, vacance_id: str, demande_id: str, jour: date,
+                motif: str | None, idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, {"admin", "bailleur"})
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            vacance = self.vacance_par_id(vacance_id)
+            demande = self.demande_par_id(demande_id)
+            vacance.refuser(acteur, str(demande.id), jour, motif)
+            return [vacance], Resultat(201, self._vue_vacance(vacance))
+
+        return self.executer(idem, run)
+
+    def signer_bail(self, acteur: Acteur, vacance_id: str, demande_id: str,
+                    date_signature: date, idem: CleIdempotence | None = None) -> Resultat:
+        exiger(acteur, {"admin", "bailleur"})
+
+        def run() -> tuple[list[Aggregate], Resultat]:
+            vacance = self.vacance_par_id(vacance_id)
+            demande = self.demande_par_id(demande_id)
+            vacance.signer_bail(acteur, str(demande.id), date_signature)
+            demande.attribuer(date_signature, str(vacance.id), vacance.logement_id)
+            others = self._retirer_des_vacances(demande, str(vacance.id), date_signature,
+                                                "attribuee_ailleurs")
+            return [vacance, demande, *others], Resultat(201, self._vue_vacance(vacance))
+
+        return self.executer(idem, run)
+
+    def vacance(self, acteur: Acteur, vacance_id: str, as_of: date | None = None) -> dict:
+        exiger(acteur, READERS)
+        vacance = self.vacance_par_id(vacance_id)
+        return jsonable(vacance.vue(as_of or self.today()))
+
+    def compter_evenements(self) -> int:
+        return self.side.max_notification_id() or 0
+
+
+def now_utc() -> datetime:
+    return datetime.now().astimezone()

@@ -1,0 +1,240 @@
+"""The demande de logement social: filing, changes of situation, separation, end."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import Conflit, Invalide
+from domain.ids import demande_uuid
+from domain.rules.priorities import r_priority_categories
+from domain.rules.seniority import RULE_ID as SENIORITY_RULE
+from domain.rules.seniority import r_seniority_separation
+
+SITUATION_FIELDS = ("ressources_annuelles", "unites_consommation", "dalo",
+                    "categories_prioritaires", "personnes_a_loger",
+                    "relogement_renouvellement_urbain")
+
+
+class Demande(Aggregate):
+    @staticmethod
+    def create_id(numero_unique: str) -> UUID:
+        return demande_uuid(numero_unique)
+
+    @event("Deposee")
+    def __init__(
+        self,
+        numero_unique: str,
+        date_depot: date,
+        demandeur_id: str,
+        situation: dict[str, Any],
+        date_anciennete: date,
+        anciennete_source: str | None,
+    ) -> None:
+        self.numero_unique = numero_unique
+        self.date_depot = date_depot
+        self.demandeur_id = demandeur_id
+        self.situations: list[dict[str, Any]] = [{"date_effet": date_depot, **situation}]
+        self.date_anciennete = date_anciennete
+        self.anciennete_source = anciennete_source
+        self.statut = "active"
+        self.date_fin: date | None = None
+        self.motif_radiation: str | None = None
+        self.attribution: dict[str, Any] | None = None
+        self.vacances: list[str] = []
+        self.separations: list[dict[str, Any]] = []
+
+    # --- reading -------------------------------------------------------------------------
+
+    def situation_au(self, jour: date) -> dict[str, Any]:
+        """The situation in force on `jour` (the filing one before the filing date)."""
+        current = self.situations[0]
+        for s in self.situations:
+            if s["date_effet"] <= jour:
+                current = s
+        return current
+
+    def ressources_par_uc(self, jour: date) -> Decimal | None:
+        s = self.situation_au(jour)
+        if s["ressources_annuelles"] is None or not s["unites_consommation"]:
+            return None
+        return Decimal(s["ressources_annuelles"]) / Decimal(s["unites_consommation"])
+
+    def filing_payload(self) -> dict[str, Any]:
+        first = self.situations[0]
+        return {"numero_unique": self.numero_unique, "date_depot": self.date_depot,
+                "demandeur_id": self.demandeur_id,
+                **{k: first[k] for k in SITUATION_FIELDS}}
+
+    def verifier_active(self) -> None:
+        if self.statut != "active":
+            raise Conflit(
+                f"The demande is {self.statut}.",
+                code="DEMANDE_NON_ACTIVE",
+                details={"demande_id": str(self.id), "statut": self.statut},
+            )
+
+    # --- commands ------------------------------------------------------------------------
+
+    def modifier_situation(self, jour: date, changements: dict[str, Any]) -> None:
+        self.verifier_active()
+        if jour < self.date_depot:
+            raise Invalide("A change of situation cannot precede the filing.",
+                           details={"date": jour.isoformat()})
+        base = dict(self.situation_au(jour))
+        base.update({k: v for k, v in changements.items() if k in SITUATION_FIELDS})
+        base["date_effet"] = jour
+        self._situation_modifiee(jour, {k: base[k] for k in SITUATION_FIELDS})
+
+    @event("SituationModifiee")
+    def _situation_modifiee(self, date_effet: date, situation: dict[str, Any]) -> None:
+        # A change holds from its date until the next later change; later changes keep
+        # their own values (a late entry corrects one period, not the whole future).
+        kept = [s for s in self.situations if s["date_effet"] != date_effet]
+        kept.append({"date_effet": date_effet, **situation})
+        self.situations = sorted(kept, key=lambda s: s["date_effet"])
+
+    def anciennete_pour_separation(
+        self, membre_id: str, date_separation: date, date_evenement: date
+    ) -> tuple[date, bool]:
+        """R-SENIORITY-SEPARATION applied to this demande for one member."""
+        if date_separation > self.date_depot:
+            before = self.situation_au(date_separation - timedelta(days=1))
+            listed = any(p["personne_id"] == membre_id for p in before["personnes_a_loger"])
+        else:
+            listed = False
+        result = r_seniority_separation(
+            date_depot_initiale=self.date_anciennete,
+            membre_listee_a_la_separation=listed,
+            date_separation=date_separation,
+            date_evenement=date_evenement,
+        )
+        return result.date_anciennete, result.conservee
+
+    def verifier_separation(self, membre_id: str, date_separation: date) -> None:
+        self.verifier_active()
+        if membre_id == self.demandeur_id:
+            raise Invalide("The member who separates cannot be the demandeur.",
+                           details={"membre_id": membre_id})
+        if date_separation < self.date_depot:
+            # Seniority rule edge (EX-11 e): a demande filed after the separation carries
+            # nothing; recording the separation on it is refused as incoherent.
+            raise Invalide("The separation precedes the filing of this demande.",
+                           rule=SENIORITY_RULE)
+
+    def substituer(self, membre_id: str, date_separation: date, date_substitution: date) -> None:
+        """The other member of the couple becomes the demandeur of this demande."""
+        self.verifier_separation(membre_id, date_separation)
+        if date_substitution < date_separation:
+            raise Invalide("The substitution cannot precede the separation.")
+        date_anciennete, conservee = self.anciennete_pour_separation(
+            membre_id, date_separation, date_substitution)
+        self._demandeur_substitue(
+            date_substitution, date_separation, self.demandeur_id, membre_id,
+            date_anciennete, str(self.id) if conservee else None,
+        )
+
+    @event("DemandeurSubstitue")
+    def _demandeur_substitue(
+        self,
+        date_effet: date,
+        date_separation: date,
+        ancien_demandeur_id: str,
+        nouveau_demandeur_id: str,
+        date_anciennete: date,
+        anciennete_source: str | None,
+    ) -> None:
+        self.demandeur_id = nouveau_demandeur_id
+        self.date_anciennete = date_anciennete
+        self.anciennete_source = anciennete_source
+        self._retirer_personne(date_separation, nouveau_demandeur_id)
+        self.separations.append({"date_separation": date_separation, "mode": "substitution",
+                                 "membre_id": nouveau_demandeur_id})
+
+    def _retirer_personne(self, jour: date, personne_id: str) -> None:
+        kept = []
+        for s in self.situations:
+            if s["date_effet"] >= jour:
+                s = {**s, "personnes_a_loger": [p for p in s["personnes_a_loger"]
+                                                if p["personne_id"] != personne_id]}
+            kept.append(s)
+        current = self.situation_au(jour)
+        if current["date_effet"] < jour and any(
+            p["personne_id"] == personne_id for p in current["personnes_a_loger"]
+        ):
+            kept.append({**current, "date_effet": jour, "personnes_a_loger": [
+                p for p in current["personnes_a_loger"] if p["personne_id"] != personne_id]})
+        self.situations = sorted(kept, key=lambda s: s["date_effet"])
+
+    @event("MembreParti")
+    def membre_parti(self, date_separation: date, membre_id: str,
+                     nouvelle_demande_id: str) -> None:
+        """The member left the household and filed their own demande; this one goes on."""
+        self._retirer_personne(date_separation, membre_id)
+        self.separations.append({"date_separation": date_separation, "mode": "nouvelle_demande",
+                                 "membre_id": membre_id,
+                                 "nouvelle_demande_id": nouvelle_demande_id})
+
+    def radier(self, jour: date, motif: str) -> None:
+        self.verifier_active()
+        if jour < self.date_depot:
+            raise Invalide("A radiation cannot precede the filing.")
+        self._radiee(jour, motif)
+
+    @event("Radiee")
+    def _radiee(self, date_effet: date, motif: str) -> None:
+        self.statut = "radiee"
+        self.date_fin = date_effet
+        self.motif_radiation = motif
+
+    @event("DesigneeSurVacance")
+    def designee_sur(self, date_effet: date, vacance_id: str) -> None:
+        if vacance_id not in self.vacances:
+            self.vacances.append(vacance_id)
+
+    def attribuer(self, jour: date, vacance_id: str, logement_id: str) -> None:
+        self.verifier_active()
+        self._attribuee(jour, vacance_id, logement_id)
+
+    @event("Attribuee")
+    def _attribuee(self, date_effet: date, vacance_id: str, logement_id: str) -> None:
+        self.statut = "attribuee"
+        self.date_fin = date_effet
+        self.attribution = {"vacance_id": vacance_id, "logement_id": logement_id,
+                            "date_signature": date_effet}
+
+    # --- view ----------------------------------------------------------------------------
+
+    def vue(self, as_of: date) -> dict[str, Any]:
+        s = self.situation_au(as_of)
+        statut = self.statut if self.date_fin is None or self.date_fin <= as_of else "active"
+        per_uc = self.ressources_par_uc(as_of)
+        return {
+            "demande_id": str(self.id),
+            "numero_unique": self.numero_unique,
+            "statut": statut,
+            "demandeur_id": self.demandeur_id,
+            "date_depot": self.date_depot,
+            "date_anciennete": self.date_anciennete,
+            "anciennete_jours": max(0, (as_of - self.date_anciennete).days),
+            "anciennete_source": (
+                {"demande_id": self.anciennete_source, "regle": SENIORITY_RULE}
+                if self.anciennete_source else None
+            ),
+            "ressources_annuelles": s["ressources_annuelles"],
+            "unites_consommation": s["unites_consommation"],
+            "ressources_par_uc": per_uc.quantize(Decimal("0.01")) if per_uc is not None else None,
+            "dalo": s["dalo"],
+            "categories_prioritaires": s["categories_prioritaires"],
+            "categories_en_vigueur": r_priority_categories(s["categories_prioritaires"], as_of),
+            "personnes_a_loger": s["personnes_a_loger"],
+            "relogement_renouvellement_urbain": s["relogement_renouvellement_urbain"],
+            "motif_radiation": self.motif_radiation if statut == "radiee" else None,
+            "attribution": self.attribution if statut == "attribuee" else None,
+            "separations": self.separations,
+            "as_of": as_of,
+        }

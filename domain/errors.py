@@ -1,0 +1,60 @@
+"""Errors raised by the domain and the application service.
+
+Each carries the public error code of the HTTP contract, the HTTP status it maps to and,
+where a rule of the law is the reason, the rule id of ../shared/domain/RULES.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 409
+    code = "CONFLIT"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        rule: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.rule = rule
+        self.details = details or {}
+
+
+class Conflit(DomainError):
+    """A command the state of the cycle forbids (409)."""
+
+
+class Invalide(DomainError):
+    """Input that is well-formed but invalid for the business (422)."""
+
+    status = 422
+    code = "VALIDATION"
+
+
+class Introuvable(DomainError):
+    """An unknown id (404)."""
+
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Interdit(DomainError):
+    """The actor's role or organisation does not allow the action (403)."""
+
+    status = 403
+    code = "FORBIDDEN"
+
+
+class EcritureConcurrente(Conflit):
+    """Another writer changed the same aggregate first (409)."""
+
+    code = "CONCURRENT_WRITE"

@@ -1,0 +1,155 @@
+"""Reference data: bailleurs, réservataires, territoires and logements."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.ids import bailleur_uuid, logement_uuid, reservataire_uuid, territoire_uuid
+
+RESERVATAIRE_TYPES = ("etat", "collectivite", "action_logement", "autre")
+
+
+class Bailleur(Aggregate):
+    @staticmethod
+    def create_id(bailleur_id: str) -> UUID:
+        return bailleur_uuid(bailleur_id)
+
+    @event("Enregistre")
+    def __init__(self, bailleur_id: str, nom: str) -> None:
+        self.bailleur_id = bailleur_id
+        self.nom = nom
+
+    @event("Renomme")
+    def renommer(self, nom: str) -> None:
+        self.nom = nom
+
+    def vue(self) -> dict[str, Any]:
+        return {"bailleur_id": self.bailleur_id, "nom": self.nom}
+
+
+class Reservataire(Aggregate):
+    @staticmethod
+    def create_id(reservataire_id: str) -> UUID:
+        return reservataire_uuid(reservataire_id)
+
+    @event("Enregistre")
+    def __init__(self, reservataire_id: str, nom: str, type: str) -> None:  # noqa: A002
+        self.reservataire_id = reservataire_id
+        self.nom = nom
+        self.type = type
+
+    @event("Modifie")
+    def modifier(self, nom: str, type: str) -> None:  # noqa: A002
+        self.nom = nom
+        self.type = type
+
+    def vue(self) -> dict[str, Any]:
+        return {"reservataire_id": self.reservataire_id, "nom": self.nom, "type": self.type}
+
+
+class Territoire(Aggregate):
+    """An EPCI, an EPT of the métropole du Grand Paris or Paris (R-MIXITE-TERRITORY)."""
+
+    @staticmethod
+    def create_id(territoire_id: str) -> UUID:
+        return territoire_uuid(territoire_id)
+
+    @event("Defini")
+    def __init__(
+        self,
+        territoire_id: str,
+        nom: str,
+        soumis_mixite_depuis: date | None,
+        ile_de_france: bool,
+    ) -> None:
+        self.territoire_id = territoire_id
+        self.nom = nom
+        self.soumis_mixite_depuis = soumis_mixite_depuis
+        self.ile_de_france = ile_de_france
+        self.seuils: dict[int, dict[str, Any]] = {}
+        self.objectifs: dict[str, dict[str, Any]] = {}
+
+    @event("Modifie")
+    def modifier(self, nom: str, soumis_mixite_depuis: date | None, ile_de_france: bool) -> None:
+        self.nom = nom
+        self.soumis_mixite_depuis = soumis_mixite_depuis
+        self.ile_de_france = ile_de_france
+
+    @event("SeuilPremierQuartilePublie")
+    def publier_seuil(self, annee: int, montant_par_uc: Decimal, acte: str) -> None:
+        """R-Q1-THRESHOLD: the yearly first-quartile threshold, published by arrêté."""
+        self.seuils[annee] = {"annee": annee, "montant_par_uc": montant_par_uc, "acte": acte}
+
+    @event("ObjectifsFixes")
+    def fixer_objectifs(
+        self,
+        bailleur_id: str,
+        annee: int,
+        taux_hors_qpv_premier_quartile: Decimal,
+        taux_qpv_autres_quartiles: Decimal,
+    ) -> None:
+        """R-CIA-BAILLEUR-DISTRIBUTION: CIA objectives of one bailleur for one year."""
+        self.objectifs[f"{bailleur_id}/{annee}"] = {
+            "bailleur_id": bailleur_id,
+            "annee": annee,
+            "taux_hors_qpv_premier_quartile": taux_hors_qpv_premier_quartile,
+            "taux_qpv_autres_quartiles": taux_qpv_autres_quartiles,
+        }
+
+    def seuil_pour(self, annee: int) -> Decimal | None:
+        """The threshold of `annee`, else of the latest earlier year published (a threshold
+        is published once a year; until the new arrêté the last one is the known value)."""
+        years = [y for y in self.seuils if y <= annee]
+        return self.seuils[max(years)]["montant_par_uc"] if years else None
+
+    def vue(self) -> dict[str, Any]:
+        return {
+            "territoire_id": self.territoire_id,
+            "nom": self.nom,
+            "soumis_mixite_depuis": self.soumis_mixite_depuis,
+            "ile_de_france": self.ile_de_france,
+            "seuils": [self.seuils[y] for y in sorted(self.seuils)],
+            "objectifs": list(self.objectifs.values()),
+        }
+
+
+LOGEMENT_FIELDS = ("bailleur_id", "territoire_id", "commune", "qpv", "zone_tendue",
+                   "reservataire_id")
+
+
+class Logement(Aggregate):
+    """A logement whose attributes change over time; each version holds from its date_effet."""
+
+    @staticmethod
+    def create_id(logement_id: str) -> UUID:
+        return logement_uuid(logement_id)
+
+    @event("Caracterise")
+    def __init__(self, logement_id: str, etat: dict[str, Any]) -> None:
+        self.logement_id = logement_id
+        self.historique: list[dict[str, Any]] = [dict(etat)]
+
+    @event("Modifie")
+    def modifier(self, etat: dict[str, Any]) -> None:
+        kept = [e for e in self.historique if e["date_effet"] != etat["date_effet"]]
+        kept.append(dict(etat))
+        self.historique = sorted(kept, key=lambda e: e["date_effet"])
+
+    def etat_au(self, jour: date) -> dict[str, Any] | None:
+        current = None
+        for etat in self.historique:
+            if etat["date_effet"] <= jour:
+                current = etat
+        return current
+
+    def version_du(self, jour: date) -> dict[str, Any] | None:
+        return next((e for e in self.historique if e["date_effet"] == jour), None)
+
+    def vue(self, jour: date | None = None) -> dict[str, Any]:
+        etat = self.etat_au(jour) if jour else self.historique[-1]
+        return {"logement_id": self.logement_id, **(etat or {}), "historique": self.historique}

@@ -1,0 +1,389 @@
+"""The attribution cycle of one vacancy: declaration, designations, commission, refusals,
+failure of the réservataire's attribution, lease."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import Conflit, Interdit, Invalide
+from domain.ids import vacance_uuid
+from domain.rules.cycle import (
+    ATTRIBUTING,
+    DecisionProposee,
+    Votes,
+    r_commission_nominative,
+    r_commission_tie_break_maire,
+    r_failed_qpv_to_maire,
+    r_failed_qpv_to_maire_candidat,
+    r_reservataire_delai_1_mois,
+)
+
+DECISION_STATUTS = {
+    "attribution": "attribuee",
+    "attribution_sous_condition": "attribuee_sous_condition",
+    "non_attribution": "non_attribuee",
+    "irrecevabilite": "irrecevable",
+}
+FAILED = frozenset({"non_attribuee", "irrecevable", "refusee", "retiree"})
+LIVE_ATTRIBUTION = frozenset({"attribuee", "attribuee_sous_condition"})
+ROLE_OF = {"reservataire": "reservataire", "bailleur": "bailleur", "maire": "commune"}
+
+
+class Acteur:
+    """Who acts: a role of the contract and, except for admin and auditeur, an organisation."""
+
+    def __init__(self, role: str, org: str | None = None, sub: str | None = None) -> None:
+        self.role = role
+        self.org = org
+        self.sub = sub or role
+
+    def __repr__(self) -> str:
+        return f"Acteur({self.role!r}, {self.org!r})"
+
+
+class Vacance(Aggregate):
+    @staticmethod
+    def create_id(logement_id: str, date_information: date) -> UUID:
+        return vacance_uuid(logement_id, date_information)
+
+    @classmethod
+    def declarer(cls, logement_id: str, date_information: date,
+                 logement: dict[str, Any]) -> Vacance:
+        reserve = logement["reservataire_id"] is not None
+        limite = r_reservataire_delai_1_mois(
+            date_information, reserve=reserve, zone_tendue=logement["zone_tendue"])
+        return cls(
+            logement_id=logement_id,
+            date_information=date_information,
+            logement={k: logement[k] for k in ("bailleur_id", "territoire_id", "commune",
+                                               "qpv", "zone_tendue", "reservataire_id")},
+            designataire="reservataire" if reserve else "bailleur",
+            date_limite_designation=limite,
+        )
+
+    @event("Declaree")
+    def __init__(
+        self,
+        logement_id: str,
+        date_information: date,
+        logement: dict[str, Any],
+        designataire: str,
+        date_limite_designation: date | None,
+    ) -> None:
+        self.logement_id = logement_id
+        self.date_information = date_information
+        self.logement = logement
+        self.date_limite_designation = date_limite_designation
+        self.tours: list[dict[str, Any]] = [
+            {"designataire": designataire, "depuis": date_information, "motif": None,
+             "regle": None}
+        ]
+        self.designations: dict[str, dict[str, Any]] = {}
+        self.commissions: list[dict[str, Any]] = []
+        self.bail: dict[str, Any] | None = None
+
+    # --- derived state -------------------------------------------------------------------
+
+    @property
+    def bailleur_id(self) -> str:
+        return self.logement["bailleur_id"]
+
+    @property
+    def reservataire_id(self) -> str | None:
+        return self.logement["reservataire_id"]
+
+    def _tour_courant(self) -> int:
+        return len(self.tours) - 1
+
+    def _designations_du_tour(self, tour: int) -> list[dict[str, Any]]:
+        return [d for d in self.designations.values() if d["tour"] == tour]
+
+    def designataire_au(self, jour: date) -> str:
+        """Who may designate on `jour`: the current turn's designataire, except that once the
+        réservataire's one-month deadline (R-RESERVATAIRE-DELAI-1-MOIS) has passed without
+        any proposal, the vacancy is the bailleur's to designate for this turn (RULES.md §7
+        item 18 leaves the consequence open; see docs/DECISIONS.md)."""
+        tour = self.tours[-1]
+        if (tour["designataire"] == "reservataire" and self.date_limite_designation
+                and jour > self.date_limite_designation
+                and not self._designations_du_tour(self._tour_courant())):
+            return "bailleur"
+        return tour["designataire"]
+
+    def organisation_du(self, designataire: str) -> str | None:
+        return {"reservataire": self.reservataire_id, "bailleur": self.bailleur_id,
+                "maire": self.logement["commune"]}[designataire]
+
+    def candidat_a_signer(self) -> str | None:
+        """The attributed household of best rank that has not refused (R-COMMISSION-NOMINATIVE)."""
+        live = [d for d in self.designations.values()
+                if d["statut"] in LIVE_ATTRIBUTION and d["rang"] is not None]
+        return min(live, key=lambda d: d["rang"])["demande_id"] if live else None
+
+    def statut(self) -> str:
+        if self.bail:
+            return "bail_signe"
+        if self.candidat_a_signer():
+            return "attribuee"
+        if any(d["statut"] == "designee" for d in self.designations.values()):
+            return "candidats_designes"
+        return "en_attente_designation"
+
+    def verifier_ouverte(self) -> None:
+        if self.bail:
+            raise Conflit("The lease is signed: the cycle of this vacancy is closed.",
+                          code="VACANCE_CLOTUREE",
+                          details={"date_signature": self.bail["date_signature"].isoformat()})
+
+    def verifier_bailleur(self, acteur: Acteur) -> None:
+        if acteur.role == "admin":
+            return
+        if acteur.role != "bailleur" or acteur.org != self.bailleur_id:
+            raise Interdit("Only the logement's bailleur may act on this vacancy.",
+                           details={"bailleur_id": self.bailleur_id})
+
+    # --- designation ---------------------------------------------------------------------
+
+    def designer(
+        self,
+        acteur: Acteur,
+        demande_id: str,
+        jour: date,
+        ressources_par_uc: Decimal | None,
+        seuil: Decimal | None,
+    ) -> None:
+        self.verifier_ouverte()
+        if jour < self.date_information:
+            raise Invalide("A designation cannot precede the vacancy's information date.",
+                           code="DATE_INCOHERENTE",
+                           details={"date_information": self.date_information.isoformat()})
+        tour = self.tours[-1]
+        if (acteur.role == "reservataire" and acteur.org == self.reservataire_id
+                and tour["designataire"] == "reservataire" and self.date_limite_designation
+                and jour > self.date_limite_designation):
+            raise Conflit(
+                "The réservataire's one-month deadline has passed: the bailleur designates "
+                "for this turn.",
+                code="DELAI_DESIGNATION_EXPIRE",
+                rule="R-RESERVATAIRE-DELAI-1-MOIS",
+                details={"date_limite_designation": self.date_limite_designation.isoformat()},
+            )
+        designataire = self.designataire_au(jour)
+        org = self.organisation_du(designataire)
+        if acteur.role != "admin" and (acteur.role != ROLE_OF[designataire] or acteur.org != org):
+            raise Interdit(
+                f"The {designataire} designates on this vacancy now.",
+                details={"designataire": designataire},
+            )
+        if demande_id in self.designations and self.designations[demande_id]["statut"] not in (
+                "retiree",):
+            raise Conflit("This demande is already designated on this vacancy.",
+                          code="DEJA_DESIGNEE", details={"demande_id": demande_id})
+        if designataire == "maire":
+            if seuil is None:
+                raise Conflit("No first-quartile threshold is published for this territory.",
+                              code="SEUIL_PREMIER_QUARTILE_ABSENT", rule="R-Q1-THRESHOLD")
+            if ressources_par_uc is None or not r_failed_qpv_to_maire_candidat(
+                    ressources_par_uc, seuil):
+                raise Invalide(
+                    "The maire designates households outside the first quartile only.",
+                    code="PREMIER_QUARTILE_EXCLU",
+                    rule="R-FAILED-QPV-TO-MAIRE",
+                    details={"seuil": str(seuil),
+                             "ressources_par_uc": None if ressources_par_uc is None
+                             else str(ressources_par_uc.quantize(Decimal("0.01")))},
+                )
+        if designataire != tour["designataire"]:
+            self._tour_passe(jour, designataire, "delai_expire", "R-RESERVATAIRE-DELAI-1-MOIS")
+        self._candidat_designe(jour, demande_id, designataire, org)
+
+    @event("TourDeDesignationPasse")
+    def _tour_passe(self, date_effet: date, designataire: str, motif: str,
+                    regle: str | None) -> None:
+        self.tours.append({"designataire": designataire, "depuis": date_effet,
+                           "motif": motif, "regle": regle})
+
+    @event("CandidatDesigne")
+    def _candidat_designe(self, date_effet: date, demande_id: str, par: str,
+                          organisation: str | None) -> None:
+        self.designations[demande_id] = {
+            "demande_id": demande_id, "date": date_effet, "par": par,
+            "organisation": organisation, "tour": self._tour_courant(), "statut": "designee",
+            "decision": None, "rang": None, "motif": None, "votes": None,
+            "departage_maire": False, "date_commission": None, "refus": None, "retrait": None,
+        }
+
+    # --- commission ----------------------------------------------------------------------
+
+    def decider(self, acteur: Acteur, date_commission: date,
+                decisions: list[dict[str, Any]]) -> None:
+        self.verifier_bailleur(acteur)
+        self.verifier_ouverte()
+        if not decisions:
+            raise Invalide("A commission records at least one decision.")
+        for d in decisions:
+            current = self.designations.get(d["demande_id"])
+            if current is None or current["statut"] not in ("designee",
+                                                            "attribuee_sous_condition"):
+                raise Conflit(
+                    "Only a designated demande awaiting decision can be decided.",
+                    code="DEMANDE_NON_DESIGNEE",
+                    rule="R-COMMISSION-NOMINATIVE",
+                    details={"demande_id": d["demande_id"],
+                             "statut": current["statut"] if current else None},
+                )
+            if date_commission < current["date"]:
+                raise Invalide("The commission cannot precede the designation.",
+                               code="DATE_INCOHERENTE")
+        existing = {k: v["rang"] for k, v in self.designations.items()
+                    if v["statut"] in LIVE_ATTRIBUTION and v["rang"] is not None}
+        ranks = r_commission_nominative(
+            [DecisionProposee(d["demande_id"], d["decision"], d.get("rang")) for d in decisions],
+            existing,
+        )
+        recorded = []
+        for d in decisions:
+            departage = False
+            votes = d.get("votes")
+            if votes is not None:
+                issue = r_commission_tie_break_maire(
+                    Votes(votes["pour"], votes["contre"], votes.get("voix_maire")))
+                if not issue.adopte:
+                    raise Invalide(
+                        "The votes reject the decision recorded.",
+                        code="VOTES_CONTREDISENT_DECISION",
+                        rule="R-COMMISSION-TIE-BREAK-MAIRE" if votes["pour"] == votes["contre"]
+                        else None,
+                        details={"demande_id": d["demande_id"]},
+                    )
+                departage = issue.departage_maire
+            recorded.append({
+                "demande_id": d["demande_id"], "decision": d["decision"],
+                "rang": ranks[d["demande_id"]], "motif": d.get("motif"), "votes": votes,
+                "departage_maire": departage,
+            })
+        self._decisions_enregistrees(date_commission, recorded)
+        self._constater_echec(date_commission)
+
+    @event("DecisionsCommissionEnregistrees")
+    def _decisions_enregistrees(self, date_effet: date, decisions: list[dict[str, Any]]) -> None:
+        for d in decisions:
+            entry = self.designations[d["demande_id"]]
+            entry.update({
+                "decision": d["decision"], "statut": DECISION_STATUTS[d["decision"]],
+                "rang": d["rang"], "motif": d["motif"], "votes": d["votes"],
+                "departage_maire": d["departage_maire"], "date_commission": date_effet,
+            })
+        self.commissions.append({"date_commission": date_effet,
+                                 "demandes": [d["demande_id"] for d in decisions]})
+
+    # --- refusal, withdrawal and failure --------------------------------------------------
+
+    def refuser(self, acteur: Acteur, demande_id: str, jour: date, motif: str | None) -> None:
+        self.verifier_bailleur(acteur)
+        self.verifier_ouverte()
+        entry = self.designations.get(demande_id)
+        if entry is None or entry["statut"] not in LIVE_ATTRIBUTION:
+            raise Conflit("Only a household with an attribution can refuse it.",
+                          code="AUCUNE_ATTRIBUTION",
+                          details={"demande_id": demande_id,
+                                   "statut": entry["statut"] if entry else None})
+        if jour < entry["date_commission"]:
+            raise Invalide("The refusal cannot precede the commission.", code="DATE_INCOHERENTE")
+        self._refus_enregistre(jour, demande_id, motif)
+        self._constater_echec(jour)
+
+    @event("RefusEnregistre")
+    def _refus_enregistre(self, date_effet: date, demande_id: str, motif: str | None) -> None:
+        entry = self.designations[demande_id]
+        entry["statut"] = "refusee"
+        entry["refus"] = {"date": date_effet, "motif": motif}
+
+    def retirer_candidat(self, demande_id: str, jour: date, motif: str) -> None:
+        """The demande left the cycle elsewhere (lease on another logement, radiation)."""
+        entry = self.designations.get(demande_id)
+        if self.bail or entry is None or entry["statut"] in FAILED:
+            return
+        self._candidat_retire(jour, demande_id, motif)
+        self._constater_echec(jour)
+
+    @event("CandidatRetire")
+    def _candidat_retire(self, date_effet: date, demande_id: str, motif: str) -> None:
+        entry = self.designations[demande_id]
+        entry["statut"] = "retiree"
+        entry["retrait"] = {"date": date_effet, "motif": motif}
+
+    def _constater_echec(self, jour: date) -> None:
+        """When every candidate of the réservataire has failed, its attribution has failed:
+        R-FAILED-QPV-TO-MAIRE decides who designates next (maire for a QPV logement from
+        2018-11-25, else the bailleur, whose pool R-NONRESERVE-25-DALO then counts)."""
+        tour = self.tours[-1]
+        if tour["designataire"] != "reservataire":
+            return
+        candidats = self._designations_du_tour(self._tour_courant())
+        if candidats and all(c["statut"] in FAILED for c in candidats):
+            suivant = r_failed_qpv_to_maire(jour, qpv=self.logement["qpv"])
+            self._attribution_reservataire_echouee(jour, suivant)
+
+    @event("AttributionReservataireEchouee")
+    def _attribution_reservataire_echouee(self, date_effet: date, designataire: str) -> None:
+        self.tours.append({
+            "designataire": designataire, "depuis": date_effet, "motif": "echec_reservataire",
+            "regle": "R-FAILED-QPV-TO-MAIRE" if designataire == "maire" else
+            "R-NONRESERVE-25-DALO",
+        })
+
+    # --- lease ---------------------------------------------------------------------------
+
+    def signer_bail(self, acteur: Acteur, demande_id: str, date_signature: date) -> None:
+        self.verifier_bailleur(acteur)
+        self.verifier_ouverte()
+        entry = self.designations.get(demande_id)
+        if entry is None or entry["statut"] not in LIVE_ATTRIBUTION:
+            code = "CANDIDAT_A_REFUSE" if entry and entry["statut"] == "refusee" \
+                else "ATTRIBUTION_REQUISE"
+            raise Conflit("A lease needs an attribution by the commission that still stands.",
+                          code=code, rule="R-COMMISSION-NOMINATIVE",
+                          details={"demande_id": demande_id,
+                                   "statut": entry["statut"] if entry else None})
+        first = self.candidat_a_signer()
+        if first != demande_id:
+            raise Conflit("A household of better rank has not refused.",
+                          code="RANG_NON_PRIORITAIRE", rule="R-COMMISSION-NOMINATIVE",
+                          details={"candidat_a_signer": first})
+        if date_signature < entry["date_commission"]:
+            raise Invalide("The lease cannot precede the commission.", code="DATE_INCOHERENTE")
+        self._bail_signe(date_signature, demande_id)
+
+    @event("BailSigne")
+    def _bail_signe(self, date_effet: date, demande_id: str) -> None:
+        self.bail = {"demande_id": demande_id, "date_signature": date_effet}
+        self.designations[demande_id]["statut"] = "bail_signe"
+
+    # --- view ----------------------------------------------------------------------------
+
+    def vue(self, today: date) -> dict[str, Any]:
+        designataire = self.designataire_au(today) if not self.bail else None
+        echec = next((t for t in self.tours if t["motif"] == "echec_reservataire"), None)
+        return {
+            "vacance_id": str(self.id),
+            "logement_id": self.logement_id,
+            **self.logement,
+            "date_information": self.date_information,
+            "designataire": designataire,
+            "organisation_designataire": self.organisation_du(designataire)
+            if designataire else None,
+            "date_limite_designation": self.date_limite_designation,
+            "statut": self.statut(),
+            "tours": self.tours,
+            "attribution_reservataire_echouee": echec["depuis"] if echec else None,
+            "designations": sorted(self.designations.values(),
+                                   key=lambda d: (d["date"], d["demande_id"])),
+            "candidat_a_signer": self.candidat_a_signer(),
+            "bail": self.bail,
+        }

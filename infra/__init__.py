@@ -1,0 +1,1 @@
+"""Adapters at the edge: settings, stores, CLI (and later the Kafka relay)."""

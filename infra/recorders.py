@@ -1,0 +1,93 @@
+"""The library's application recorders plus the project's side tables, written in the same
+transaction as the events through the recorder's `_insert_events` hook.
+
+hlm_idempotence: one row per Idempotency-Key with the fingerprint of the request and the
+response first given, so that a retry returns it and records nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg.sql import SQL, Identifier
+
+
+class HlmSQLiteRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS hlm_idempotence (cle TEXT PRIMARY KEY, "
+            "empreinte TEXT NOT NULL, statut INTEGER NOT NULL, reponse TEXT NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        record = kwargs.get("idempotence")
+        if record is not None:
+            c.execute("INSERT INTO hlm_idempotence VALUES (?, ?, ?, ?)", record)
+        return ids
+
+    def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT empreinte, statut, reponse FROM hlm_idempotence WHERE cle = ?",
+                      (cle,))
+            row = c.fetchone()
+        return (row["empreinte"], row["statut"], row["reponse"]) if row else None
+
+    def positions(self, originator_id: UUID) -> dict[int, int]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, rowid FROM {self.events_table_name} "
+                "WHERE originator_id = ?",
+                (originator_id.hex,),
+            )
+            return {row[0]: row[1] for row in c.fetchall()}
+
+
+class HlmPostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *,
+                 events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.hlm_idempotence (cle text PRIMARY KEY, "
+            "empreinte text NOT NULL, statut integer NOT NULL, reponse text NOT NULL)"
+        ).format(schema=schema))
+        self._sql_insert_idem = SQL(
+            "INSERT INTO {schema}.hlm_idempotence VALUES (%s, %s, %s, %s)").format(schema=schema)
+        self._sql_select_idem = SQL(
+            "SELECT empreinte, statut, reponse FROM {schema}.hlm_idempotence WHERE cle = %s"
+        ).format(schema=schema)
+        self._sql_positions = SQL(
+            "SELECT originator_version, notification_id FROM {schema}.{table} "
+            "WHERE originator_id = %s").format(schema=schema,
+                                               table=Identifier(self.events_table_name))
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        record = kwargs.get("idempotence")
+        if record is not None:
+            curs.execute(self._sql_insert_idem, record, prepare=True)
+
+    def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_select_idem, (cle,), prepare=True)
+            row = curs.fetchone()
+        return (row["empreinte"], row["statut"], row["reponse"]) if row else None
+
+    def positions(self, originator_id: UUID) -> dict[int, int]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_positions, (originator_id,), prepare=True)
+            return {row["originator_version"]: row["notification_id"]
+                    for row in curs.fetchall()}

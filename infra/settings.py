@@ -1,0 +1,52 @@
+"""Settings from the environment (prefix HLM_), documented in the README."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HLM_", extra="ignore")
+
+    data_dir: Path = Field(Path("./var"), description="Embedded store and secret directory")
+    database_url: str | None = Field(
+        None, description="postgresql://… to use PostgreSQL instead of the embedded SQLite")
+    database_schema: str = Field("public", description="PostgreSQL schema of every table")
+    create_tables: bool = Field(
+        False, description="Let services create missing tables (PostgreSQL: use `hlm init`)")
+    jwt_secret: str | None = Field(
+        None, description="HS256 secret of the API tokens (embedded default: kept in data_dir)")
+    v20_effective_from: date = Field(
+        DEFAULT_V20_EFFECTIVE_FROM, description="Start of L441-1 version 20 (undated in law)")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pool_size: int = Field(8, description="PostgreSQL connections per process")
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.startswith(
+            ("postgresql://", "postgres://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "hlm.sqlite3"
+
+    @cached_property
+    def secret(self) -> str:
+        """The JWT secret: the setting, else one created once and kept in the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "jwt_secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
