@@ -13,7 +13,6 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import Conflit, Interdit, Invalide
 from domain.ids import vacance_uuid
 from domain.rules.cycle import (
-    ATTRIBUTING,
     DecisionProposee,
     Votes,
     r_commission_nominative,

@@ -1,0 +1,44 @@
+"""The FastAPI application: routers per resource, the error shape, the store at startup."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routers import demandes, referentiel, vacances
+from domain.application import HlmApplication
+from infra.settings import Settings
+from infra.store import open_application
+
+
+def create_app(settings: Settings | None = None,
+               application: HlmApplication | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = application is None
+        app.state.application = application or open_application(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.application.close()
+
+    app = FastAPI(
+        title="hlm: social-housing allocation lifecycle",
+        version="1",
+        description="Public HTTP contract v1. Errors: {error: {code, message, rule, details}}.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if application is not None:
+        app.state.application = application
+    install_error_handlers(app)
+    app.include_router(referentiel.router)
+    app.include_router(demandes.router)
+    app.include_router(vacances.router)
+    return app

@@ -1,0 +1,61 @@
+"""JWT bearer tokens (HS256): claims sub, role, org, exp (API.md, Authentication and roles)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError
+from domain.vacance import Acteur
+
+ROLES = ("admin", "bailleur", "reservataire", "commune", "auditeur", "abonne")
+ROLES_WITH_ORG = ("bailleur", "reservataire", "commune")
+
+bearer = HTTPBearer(auto_error=False, description="JWT signed with HLM_JWT_SECRET")
+
+
+def make_token(secret: str, role: str, org: str | None = None, ttl: int = 3600,
+               sub: str | None = None) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role in ROLES_WITH_ORG and not org:
+        raise ValueError(f"role {role} needs --org")
+    now = int(time.time())
+    claims = {"sub": sub or (f"{role}:{org}" if org else role), "role": role,
+              "iat": now, "exp": now + ttl}
+    if org:
+        claims["org"] = org
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_token(secret: str, token: str) -> Acteur:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"],
+                            options={"require": ["exp", "sub", "role"]})
+    except jwt.ExpiredSignatureError:
+        raise ApiError(401, "TOKEN_EXPIRED", "The token has expired.") from None
+    except jwt.InvalidTokenError as exc:
+        raise ApiError(401, "UNAUTHENTICATED", f"Invalid token: {exc}") from None
+    role = claims.get("role")
+    if role not in ROLES:
+        raise ApiError(401, "UNAUTHENTICATED", "The token's role is unknown.")
+    org = claims.get("org")
+    if role in ROLES_WITH_ORG and not isinstance(org, str):
+        raise ApiError(401, "UNAUTHENTICATED", f"A {role} token needs an org claim.")
+    return Acteur(role=role, org=org, sub=str(claims["sub"]))
+
+
+def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Acteur:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "UNAUTHENTICATED", "A bearer token is required.")
+    return decode_token(request.app.state.settings.secret, credentials.credentials)
+
+
+ActeurDep = Annotated[Acteur, Depends(current_actor)]

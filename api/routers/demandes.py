@@ -1,0 +1,50 @@
+"""Demandes: filing, changes of situation, separation, radiation, reads."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.auth import ActeurDep
+from api.deps import AppDep, AsOf, IdemDep, KnownAt
+from api.routers.common import respond
+from api.schemas import DemandeIn, RadiationIn, SeparationIn, SituationIn
+
+router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
+
+
+@router.post("", status_code=201)
+def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
+                 idem: IdemDep) -> JSONResponse:
+    return respond(app.deposer_demande(acteur, body.model_dump(), idem))
+
+
+@router.post("/{demande_id}/situation", status_code=201)
+def post_situation(demande_id: str, body: SituationIn, acteur: ActeurDep, app: AppDep,
+                   idem: IdemDep) -> JSONResponse:
+    changes = body.model_dump(exclude={"date"}, exclude_none=True)
+    return respond(app.modifier_situation(acteur, demande_id, body.date, changes, idem))
+
+
+@router.post("/{demande_id}/separation", status_code=201)
+def post_separation(demande_id: str, body: SeparationIn, acteur: ActeurDep, app: AppDep,
+                    idem: IdemDep) -> JSONResponse:
+    return respond(app.separer(acteur, demande_id, body.model_dump(), idem))
+
+
+@router.post("/{demande_id}/radiation", status_code=201)
+def post_radiation(demande_id: str, body: RadiationIn, acteur: ActeurDep, app: AppDep,
+                   idem: IdemDep) -> JSONResponse:
+    return respond(app.radier(acteur, demande_id, body.date, body.motif, idem))
+
+
+@router.get("/{demande_id}")
+def get_demande(demande_id: str, acteur: ActeurDep, app: AppDep, as_of: AsOf = None,
+                known_at: KnownAt = None) -> JSONResponse:
+    return JSONResponse(app.demande(acteur, demande_id, as_of))
+
+
+@router.get("/{demande_id}/historique")
+def get_historique(demande_id: str, acteur: ActeurDep, app: AppDep) -> JSONResponse:
+    return JSONResponse({"demande_id": demande_id,
+                         "evenements": app.historique(acteur, demande_id)})

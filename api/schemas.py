@@ -1,0 +1,159 @@
+"""Request bodies of the v1 contract. Unknown fields are refused (a typo must not be lost)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+
+from domain.rules.priorities import CATEGORIES
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Euros = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+UC = Annotated[Decimal, Field(gt=0, le=50, max_digits=6, decimal_places=2)]
+Taux = Annotated[Decimal, Field(ge=0, le=1)]
+Year = Annotated[StrictInt, Field(ge=1996, le=2100)]
+Categorie = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
+Lien = Literal["conjoint", "partenaire", "concubin", "enfant", "autre"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BailleurIn(Body):
+    nom: Text
+
+
+class ReservataireIn(Body):
+    nom: Text
+    type: Literal["etat", "collectivite", "action_logement", "autre"]
+
+
+class TerritoireIn(Body):
+    nom: Text
+    soumis_mixite_depuis: date | None
+    ile_de_france: StrictBool
+
+
+class SeuilIn(Body):
+    annee: Year
+    montant_par_uc: Euros
+    acte: Text
+
+
+class ObjectifsIn(Body):
+    bailleur_id: Text
+    annee: Year
+    taux_hors_qpv_premier_quartile: Taux
+    taux_qpv_autres_quartiles: Taux
+
+
+class LogementIn(Body):
+    bailleur_id: Text
+    territoire_id: Text
+    commune: Text
+    qpv: StrictBool
+    zone_tendue: StrictBool
+    reservataire_id: Text | None
+    date_effet: date
+
+
+class Personne(Body):
+    personne_id: Text
+    lien: Lien
+
+
+def _unique_people(personnes: list[Personne]) -> list[Personne]:
+    ids = [p.personne_id for p in personnes]
+    if len(ids) != len(set(ids)):
+        raise ValueError("a personne is listed twice")
+    return personnes
+
+
+class DemandeIn(Body):
+    numero_unique: Annotated[str, Field(min_length=1, max_length=40)]
+    date_depot: date
+    demandeur_id: Text
+    personnes_a_loger: list[Personne] = Field(default_factory=list, max_length=30)
+    ressources_annuelles: Euros
+    unites_consommation: UC
+    dalo: StrictBool = False
+    categories_prioritaires: list[Categorie] = Field(default_factory=list)  # type: ignore
+    relogement_renouvellement_urbain: StrictBool = False
+
+    _people = field_validator("personnes_a_loger")(_unique_people)
+
+
+class SituationIn(Body):
+    date: date
+    ressources_annuelles: Euros | None = None
+    unites_consommation: UC | None = None
+    dalo: StrictBool | None = None
+    categories_prioritaires: list[Categorie] | None = None  # type: ignore
+    personnes_a_loger: list[Personne] | None = None
+    relogement_renouvellement_urbain: StrictBool | None = None
+
+
+class SeparationIn(Body):
+    date_separation: date
+    membre_id: Text
+    mode: Literal["substitution", "nouvelle_demande"]
+    numero_unique: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    date_depot: date | None = None
+    date_substitution: date | None = Field(
+        None, description="Date of the substitution (default: date_separation)")
+    ressources_annuelles: Euros | None = None
+    unites_consommation: UC | None = None
+    dalo: StrictBool | None = None
+    categories_prioritaires: list[Categorie] | None = None  # type: ignore
+    personnes_a_loger: list[Personne] | None = None
+    relogement_renouvellement_urbain: StrictBool | None = None
+
+
+class RadiationIn(Body):
+    date: date
+    motif: Literal["attribution", "renonciation", "non_renouvellement", "irrecevabilite",
+                   "autre"]
+
+
+class VacanceIn(Body):
+    date_information: date
+
+
+class DesignationIn(Body):
+    demande_id: Text
+    date: date
+
+
+class VotesIn(Body):
+    pour: Annotated[StrictInt, Field(ge=0, le=100)]
+    contre: Annotated[StrictInt, Field(ge=0, le=100)]
+    voix_maire: Literal["pour", "contre"] | None = None
+
+
+class DecisionIn(Body):
+    demande_id: Text
+    decision: Literal["attribution", "attribution_sous_condition", "non_attribution",
+                      "irrecevabilite"]
+    rang: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    motif: Annotated[str, Field(max_length=500)] | None = None
+    votes: VotesIn | None = None
+
+
+class DecisionsIn(Body):
+    date_commission: date
+    decisions: list[DecisionIn] = Field(min_length=1, max_length=50)
+
+
+class RefusIn(Body):
+    demande_id: Text
+    date: date
+    motif: Annotated[str, Field(max_length=500)] | None = None
+
+
+class BailIn(Body):
+    demande_id: Text
+    date_signature: date

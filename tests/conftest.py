@@ -1,0 +1,73 @@
+"""Fixtures: every store-level test runs on the embedded SQLite store and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import make_token
+from domain.application import HlmApplication
+from infra.settings import Settings
+from infra.store import init_store
+from tests.pg import DEFAULT_URL, ThrowawayCluster, answers
+
+SECRET = "test-secret-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    url = os.environ.get("HLM_TEST_DATABASE_URL", DEFAULT_URL)
+    if answers(url):
+        yield url
+        return
+    cluster = ThrowawayCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+def _settings_for(store: str, tmp_path: Path, pg_url: str | None) -> tuple[Settings, str | None]:
+    if store == "sqlite":
+        return Settings(data_dir=tmp_path / "var", jwt_secret=SECRET, database_url=None), None
+    schema = "t_" + uuid.uuid4().hex[:12]
+    return Settings(data_dir=tmp_path / "var", jwt_secret=SECRET, database_url=pg_url,
+                    database_schema=schema, pool_size=4), schema
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    settings, schema = _settings_for(request.param, tmp_path, pg)
+    yield settings
+    if schema is not None and pg is not None:
+        with psycopg.connect(pg, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def application(settings: Settings) -> Iterator[HlmApplication]:
+    app = init_store(settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def client(settings: Settings, application: HlmApplication) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, application)) as c:
+        yield c
+
+
+@pytest.fixture
+def auth() -> Callable[..., dict[str, str]]:
+    def headers(role: str, org: str | None = None, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(SECRET, role, org)}", **extra}
+
+    return headers
