@@ -131,6 +131,10 @@ class HlmApplication(Application[UUID]):
                               details={"demande_id": demande_id}) from None
         return self._charger(Demande, uid, "demande_id", demande_id)
 
+    def demande_par_numero(self, numero_unique: str) -> str:
+        return str(self._charger(Demande, demande_uuid(numero_unique), "numero_unique",
+                                 numero_unique).id)
+
     def vacance_par_id(self, vacance_id: str) -> Vacance:
         try:
             uid = UUID(vacance_id)
