@@ -421,7 +421,8 @@ class HlmApplication(Application[UUID]):
             data = {k: v for k, v in ev.__dict__.items()
                     if k not in ("originator_id", "originator_version", "timestamp",
                                  "originator_topic")}
-            jour = data.get("date_effet") or data.get("date_depot")
+            jour = next((data[k] for k in ("date_effet", "date_depot", "date_separation",
+                                           "date_information") if data.get(k)), None)
             out.append({
                 "type": type(ev).__qualname__.split(".")[-1],
                 "version": ev.originator_version,

@@ -1,0 +1,1 @@
+"""Read models folded from the events (quotas, seniority, demande, vacance): next issue."""
