@@ -29,7 +29,10 @@ async def idempotency_key(
     if not key.strip():
         raise ApiError(400, "BAD_REQUEST", "An empty Idempotency-Key is not a key.")
     body = await request.body()
-    return CleIdempotence.de(acteur.sub, key, request.method, request.url.path, body)
+    # Scoped to who acts and for which organisation: a replay must never hand one
+    # organisation's response to another token that merely shares the same `sub`.
+    scope = f"{acteur.role}/{acteur.org or ''}/{acteur.sub}"
+    return CleIdempotence.de(scope, key, request.method, request.url.path, body)
 
 
 IdemDep = Annotated[CleIdempotence | None, Depends(idempotency_key)]

@@ -22,7 +22,14 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.demande import SITUATION_FIELDS, Demande
-from domain.errors import Conflit, EcritureConcurrente, Interdit, Introuvable, Invalide
+from domain.errors import (
+    Conflit,
+    DomainError,
+    EcritureConcurrente,
+    Interdit,
+    Introuvable,
+    Invalide,
+)
 from domain.ids import (
     bailleur_uuid,
     demande_uuid,
@@ -75,6 +82,8 @@ class SideStore(Protocol):
     def positions(self, originator_id: UUID) -> dict[int, int]: ...
 
     def max_notification_id(self) -> int | None: ...
+
+    def nombre_evenements(self) -> int: ...
 
 
 ECRITURE = {"admin"}
@@ -153,7 +162,16 @@ class HlmApplication(Application[UUID]):
             previous = self._rejouer(idem)
             if previous is not None:
                 return previous
-        aggregates, resultat = commande()
+        try:
+            aggregates, resultat = commande()
+        except DomainError:
+            # A twin request with the same key may have committed since the check above
+            # (the state then refuses the command, e.g. DEJA_DESIGNEE): answer as it did.
+            if idem is not None:
+                previous = self._rejouer(idem)
+                if previous is not None:
+                    return previous
+            raise
         body = jsonable(resultat.body)
         record = None
         if idem is not None:
@@ -525,7 +543,8 @@ class HlmApplication(Application[UUID]):
         return jsonable(vacance.vue(as_of or self.today()))
 
     def compter_evenements(self) -> int:
-        return self.side.max_notification_id() or 0
+        """The number of events recorded (not the highest position: positions may skip)."""
+        return self.side.nombre_evenements()
 
 
 def now_utc() -> datetime:

@@ -44,6 +44,11 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return (row["empreinte"], row["statut"], row["reponse"]) if row else None
 
+    def nombre_evenements(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name}")
+            return int(c.fetchone()[0])
+
     def positions(self, originator_id: UUID) -> dict[int, int]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -68,6 +73,10 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
         self._sql_select_idem = SQL(
             "SELECT empreinte, statut, reponse FROM {schema}.hlm_idempotence WHERE cle = %s"
         ).format(schema=schema)
+        # Notification ids come from a sequence: a transaction rolled back after a write
+        # conflict leaves a gap, so the highest id is not the number of events.
+        self._sql_count = SQL("SELECT count(*) AS n FROM {schema}.{table}").format(
+            schema=schema, table=Identifier(self.events_table_name))
         self._sql_positions = SQL(
             "SELECT originator_version, notification_id FROM {schema}.{table} "
             "WHERE originator_id = %s").format(schema=schema,
@@ -78,13 +87,24 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
         super()._insert_events(curs, stored_events, **kwargs)
         record = kwargs.get("idempotence")
         if record is not None:
-            curs.execute(self._sql_insert_idem, record, prepare=True)
+            # Synced at once (nested pipeline): a twin request that committed the same key
+            # first surfaces here as an IntegrityError (answered as a replay), instead of
+            # aborting the rest of the pipeline, which psycopg may report later as an
+            # OperationalError ("pipeline aborted") that the library retries then raises.
+            with curs.connection.pipeline():
+                curs.execute(self._sql_insert_idem, record, prepare=True)
 
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._sql_select_idem, (cle,), prepare=True)
             row = curs.fetchone()
         return (row["empreinte"], row["statut"], row["reponse"]) if row else None
+
+    def nombre_evenements(self) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_count, prepare=True)
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
 
     def positions(self, originator_id: UUID) -> dict[int, int]:
         with self.datastore.transaction(commit=False) as curs:

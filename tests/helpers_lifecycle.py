@@ -180,10 +180,11 @@ class Monde:
         return r.json()
 
     def attribuee(self, logement_id: str, date_information: str, demande_id: str,
-                  date_commission: str) -> str:
-        """A vacancy on which `demande_id` is designated and attributed rank 1."""
+                  date_commission: str, headers: dict[str, str] | None = None) -> str:
+        """A vacancy on which `demande_id` is designated (by default by the réservataire)
+        and attributed rank 1."""
         vid = self.vacance(logement_id, date_information)
-        r = self.designer(vid, demande_id, date_information)
+        r = self.designer(vid, demande_id, date_information, headers)
         assert r.status_code == 201, r.text
         r = self.decider(vid, date_commission, self.attribution(demande_id))
         assert r.status_code == 201, r.text

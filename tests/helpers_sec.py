@@ -1,0 +1,152 @@
+"""Shared helpers of the security, validation, idempotency and concurrency tests: a small
+territory seeded through the application service, payloads, tokens, error-shape checks."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import httpx
+import jwt
+
+from api.schemas import DemandeIn
+from domain.application import HlmApplication
+from domain.vacance import Acteur
+from tests.conftest import SECRET
+
+ADMIN = Acteur("admin", sub="admin-seed")
+
+TERRITOIRE = "T-EPCI"
+B1, B2 = "B1", "B2"
+R1, R2 = "R1", "R2"
+C1, C2 = "75101", "75102"
+SEUIL_2024 = 10_000
+
+# logement id -> (bailleur, commune, qpv, zone_tendue, reservataire)
+LOGEMENTS: dict[str, tuple[str, str, bool, bool, str | None]] = {
+    "L-RES": (B1, C1, False, True, R1),   # reserved by R1, zone tendue: one-month deadline
+    "L-NR": (B1, C1, False, True, None),  # non réservé: the bailleur designates
+    "L-NR2": (B1, C1, False, False, None),
+    "L-NR3": (B1, C1, False, False, None),
+    "L-QPV": (B1, C1, True, False, R1),   # QPV, reserved by R1: goes to the maire on failure
+    "L-B2": (B2, C2, False, False, R2),
+}
+
+
+def token(role: str, org: str | None = None, *, secret: str = SECRET, ttl: int = 3600,
+          sub: str | None = None, **claims: Any) -> str:
+    now = int(time.time())
+    body: dict[str, Any] = {"sub": sub or (f"{role}:{org}" if org else role), "role": role,
+                            "iat": now, "exp": now + ttl}
+    if org is not None:
+        body["org"] = org
+    body.update(claims)
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, secret,
+                      algorithm="HS256")
+
+
+def bearer(role: str, org: str | None = None, **kw: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, org, **kw)}"}
+
+
+def assert_error(resp: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The contract's error shape: {"error": {"code", "message", "rule", "details"}}."""
+    assert resp.status_code == status, (resp.status_code, resp.text)
+    body = resp.json()
+    assert set(body) == {"error"}, body
+    err = body["error"]
+    assert set(err) == {"code", "message", "rule", "details"}, err
+    assert isinstance(err["code"], str) and err["code"], err
+    assert err["code"] == err["code"].upper() and " " not in err["code"], err
+    assert isinstance(err["message"], str) and err["message"], err
+    assert err["rule"] is None or (isinstance(err["rule"], str) and err["rule"].startswith("R-"))
+    assert isinstance(err["details"], dict), err
+    if code is not None:
+        assert err["code"] == code, err
+    return err
+
+
+def demande_json(numero: str, **overrides: Any) -> dict[str, Any]:
+    """A valid POST /v1/demandes body (JSON values)."""
+    body: dict[str, Any] = {
+        "numero_unique": numero,
+        "date_depot": "2023-01-10",
+        "demandeur_id": f"P-{numero}",
+        "personnes_a_loger": [{"personne_id": f"P2-{numero}", "lien": "conjoint"}],
+        "ressources_annuelles": 30000,
+        "unites_consommation": 1.5,
+        "dalo": False,
+        "categories_prioritaires": [],
+        "relogement_renouvellement_urbain": False,
+    }
+    body.update(overrides)
+    return body
+
+
+def deposer(app: HlmApplication, numero: str, **overrides: Any) -> str:
+    """File a demande through the application service (as the API would) and return its id."""
+    payload = DemandeIn(**demande_json(numero, **overrides)).model_dump()
+    return app.deposer_demande(ADMIN, payload).body["demande_id"]
+
+
+def seed_reference(app: HlmApplication) -> None:
+    app.definir_bailleur(ADMIN, B1, "Bailleur Un")
+    app.definir_bailleur(ADMIN, B2, "Bailleur Deux")
+    app.definir_reservataire(ADMIN, R1, "Ville", "collectivite")
+    app.definir_reservataire(ADMIN, R2, "Préfecture", "etat")
+    app.definir_territoire(ADMIN, TERRITOIRE, "EPCI", date(2015, 1, 1), False)
+    app.publier_seuil(ADMIN, TERRITOIRE, 2024, SEUIL_2024, "arrêté 2024")
+    for lid, (bailleur, commune, qpv, tendue, res) in LOGEMENTS.items():
+        app.definir_logement(ADMIN, lid, {
+            "bailleur_id": bailleur, "territoire_id": TERRITOIRE, "commune": commune,
+            "qpv": qpv, "zone_tendue": tendue, "reservataire_id": res,
+            "date_effet": date(2020, 1, 1)})
+
+
+def declarer(app: HlmApplication, logement_id: str, jour: date = date(2024, 3, 1)) -> str:
+    return app.declarer_vacance(ADMIN, logement_id, jour).body["vacance_id"]
+
+
+@dataclass
+class World:
+    """The seeded territory: demandes by name, vacancies by name."""
+
+    demandes: dict[str, str] = field(default_factory=dict)
+    vacances: dict[str, str] = field(default_factory=dict)
+
+
+def seed_world(app: HlmApplication) -> World:
+    """Reference data, a few demandes and vacancies at several stages of their cycle.
+
+    - V_RES: L-RES, the réservataire R1's turn (deadline 2024-04-01);
+    - V_NR: L-NR, non réservé, the bailleur B1's turn;
+    - V_QPV: L-QPV, R1's candidate D_QPV not attributed: the maire (commune C1) designates;
+    - V_DEC: L-NR2, D_DEC designated by B1, awaiting the commission;
+    - V_ATTR: L-NR3, D_ATTR attributed rang 1 by the commission, awaiting refusal or lease.
+    """
+    seed_reference(app)
+    w = World()
+    for name in ("D1", "D2", "D3", "D_QPV", "D_DEC", "D_ATTR"):
+        w.demandes[name] = deposer(app, name)
+    w.demandes["D_Q1"] = deposer(app, "D_Q1", ressources_annuelles=6000,
+                                 unites_consommation=1)  # first quartile
+    w.vacances["V_RES"] = declarer(app, "L-RES")
+    w.vacances["V_NR"] = declarer(app, "L-NR")
+    w.vacances["V_QPV"] = declarer(app, "L-QPV")
+    app.designer(Acteur("reservataire", R1), w.vacances["V_QPV"], w.demandes["D_QPV"],
+                 date(2024, 3, 2))
+    app.decider(ADMIN, w.vacances["V_QPV"], date(2024, 3, 10), [
+        {"demande_id": w.demandes["D_QPV"], "decision": "non_attribution", "rang": None,
+         "motif": "test", "votes": None}])
+    w.vacances["V_DEC"] = declarer(app, "L-NR2")
+    app.designer(Acteur("bailleur", B1), w.vacances["V_DEC"], w.demandes["D_DEC"],
+                 date(2024, 3, 2))
+    w.vacances["V_ATTR"] = declarer(app, "L-NR3")
+    app.designer(Acteur("bailleur", B1), w.vacances["V_ATTR"], w.demandes["D_ATTR"],
+                 date(2024, 3, 2))
+    app.decider(ADMIN, w.vacances["V_ATTR"], date(2024, 3, 10), [
+        {"demande_id": w.demandes["D_ATTR"], "decision": "attribution", "rang": 1,
+         "motif": None, "votes": None}])
+    return w
