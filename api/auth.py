@@ -49,7 +49,7 @@ def decode_token(secret: str, token: str) -> Acteur:
     return Acteur(role=role, org=org, sub=str(claims["sub"]))
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Acteur:

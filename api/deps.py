@@ -12,7 +12,7 @@ from api.errors import ApiError
 from domain.application import CleIdempotence, HlmApplication
 
 
-def get_application(request: Request) -> HlmApplication:
+async def get_application(request: Request) -> HlmApplication:
     return request.app.state.application
 
 

@@ -95,7 +95,8 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
                 curs.execute(self._sql_insert_idem, record, prepare=True)
 
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
-        with self.datastore.transaction(commit=False) as curs:
+        # One autocommit SELECT: no BEGIN/ROLLBACK round trips on the hot path.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._sql_select_idem, (cle,), prepare=True)
             row = curs.fetchone()
         return (row["empreinte"], row["statut"], row["reponse"]) if row else None
