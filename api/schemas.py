@@ -87,8 +87,9 @@ class DemandeIn(Body):
     _people = field_validator("personnes_a_loger")(_unique_people)
 
 
-class SituationIn(Body):
-    date: date
+class SituationChanges(Body):
+    """The parts of a demande's situation a change may set (absent: unchanged)."""
+
     ressources_annuelles: Euros | None = None
     unites_consommation: UC | None = None
     dalo: StrictBool | None = None
@@ -97,7 +98,13 @@ class SituationIn(Body):
     relogement_renouvellement_urbain: StrictBool | None = None
 
 
-class SeparationIn(Body):
+class SituationIn(SituationChanges):
+    date: date
+
+
+class SeparationIn(SituationChanges):
+    """The situation fields describe the new demande in mode nouvelle_demande."""
+
     date_separation: date
     membre_id: Text
     mode: Literal["substitution", "nouvelle_demande"]
@@ -105,12 +112,6 @@ class SeparationIn(Body):
     date_depot: date | None = None
     date_substitution: date | None = Field(
         None, description="Date of the substitution (default: date_separation)")
-    ressources_annuelles: Euros | None = None
-    unites_consommation: UC | None = None
-    dalo: StrictBool | None = None
-    categories_prioritaires: list[Categorie] | None = None  # type: ignore
-    personnes_a_loger: list[Personne] | None = None
-    relogement_renouvellement_urbain: StrictBool | None = None
 
 
 class RadiationIn(Body):

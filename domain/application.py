@@ -8,6 +8,7 @@ EcritureConcurrente (409 CONCURRENT_WRITE); a rejected command records nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -64,6 +65,10 @@ class CleIdempotence:
 
     @classmethod
     def de(cls, sub: str, key: str, methode: str, chemin: str, corps: bytes) -> CleIdempotence:
+        # The same JSON written with another key order or spacing is the same request.
+        with contextlib.suppress(ValueError):
+            corps = json.dumps(json.loads(corps), sort_keys=True,
+                               separators=(",", ":")).encode()
         digest = hashlib.sha256(methode.encode() + b" " + chemin.encode() + b"\n" + corps)
         return cls(cle=f"{sub}:{key}", empreinte=digest.hexdigest())
 
@@ -132,25 +137,22 @@ class HlmApplication(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
-    def demande_par_id(self, demande_id: str) -> Demande:
+    def _par_uuid(self, cls: type[Aggregate], what: str, key: str) -> Any:
         try:
-            uid = UUID(demande_id)
+            uid = UUID(key)
         except ValueError:
-            raise Introuvable(f"Unknown demande {demande_id}.",
-                              details={"demande_id": demande_id}) from None
-        return self._charger(Demande, uid, "demande_id", demande_id)
+            raise Introuvable(f"Unknown {what} {key}.", details={what: key}) from None
+        return self._charger(cls, uid, what, key)
+
+    def demande_par_id(self, demande_id: str) -> Demande:
+        return self._par_uuid(Demande, "demande_id", demande_id)
 
     def demande_par_numero(self, numero_unique: str) -> str:
         return str(self._charger(Demande, demande_uuid(numero_unique), "numero_unique",
                                  numero_unique).id)
 
     def vacance_par_id(self, vacance_id: str) -> Vacance:
-        try:
-            uid = UUID(vacance_id)
-        except ValueError:
-            raise Introuvable(f"Unknown vacance {vacance_id}.",
-                              details={"vacance_id": vacance_id}) from None
-        return self._charger(Vacance, uid, "vacance_id", vacance_id)
+        return self._par_uuid(Vacance, "vacance_id", vacance_id)
 
     def executer(
         self,

@@ -205,3 +205,16 @@ def test_numero_unique_idempotence(client: TestClient, application: HlmApplicati
     assert_error(client.post("/v1/demandes", json=demande_json("IDEM-NU2"), headers=_h("k-nu")),
                  409, "IDEMPOTENCY_KEY_REUSED")
     assert application.compter_evenements() == before
+
+
+def test_same_json_with_other_key_order_and_spacing_is_the_same_request(client, auth):
+    """A client library may serialise the same body differently on a retry."""
+    headers = {**auth("admin"), "Idempotency-Key": "order-1",
+               "Content-Type": "application/json"}
+    first = client.put("/v1/bailleurs/B-ORDER", content=b'{"nom": "Habitat"}', headers=headers)
+    again = client.put("/v1/bailleurs/B-ORDER", content=b'{ "nom":"Habitat" }', headers=headers)
+    other = client.put("/v1/bailleurs/B-ORDER", content=b'{"nom": "Autre"}', headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
