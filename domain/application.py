@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
@@ -85,8 +85,6 @@ class SideStore(Protocol):
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None: ...
 
     def positions(self, originator_id: UUID) -> dict[int, int]: ...
-
-    def max_notification_id(self) -> int | None: ...
 
     def nombre_evenements(self) -> int: ...
 
@@ -547,7 +545,3 @@ class HlmApplication(Application[UUID]):
     def compter_evenements(self) -> int:
         """The number of events recorded (not the highest position: positions may skip)."""
         return self.side.nombre_evenements()
-
-
-def now_utc() -> datetime:
-    return datetime.now().astimezone()
