@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
@@ -84,7 +84,7 @@ class SideStore(Protocol):
 
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None: ...
 
-    def positions(self, originator_id: UUID) -> dict[int, int]: ...
+    def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]: ...
 
     def nombre_evenements(self) -> int: ...
 
@@ -439,14 +439,15 @@ class HlmApplication(Application[UUID]):
             data = {k: v for k, v in ev.__dict__.items()
                     if k not in ("originator_id", "originator_version", "timestamp",
                                  "originator_topic")}
+            position, recorded = positions.get(ev.originator_version, (None, None))
             jour = next((data[k] for k in ("date_effet", "date_depot", "date_separation",
                                            "date_information") if data.get(k)), None)
             out.append({
                 "type": type(ev).__qualname__.split(".")[-1],
                 "version": ev.originator_version,
                 "date_effet": jour,
-                "enregistre_le": ev.timestamp,
-                "position": positions.get(ev.originator_version),
+                "enregistre_le": recorded or ev.timestamp,
+                "position": position,
                 "donnees": data,
             })
         return jsonable(out)

@@ -3,11 +3,16 @@ transaction as the events through the recorder's `_insert_events` hook.
 
 hlm_idempotence: one row per Idempotency-Key with the fingerprint of the request and the
 response first given, so that a retry returns it and records nothing new.
+
+hlm_enregistrements: position -> record time of every event, taken after the table lock
+(PostgreSQL `clock_timestamp()`; SQLite under its single writer), so record times follow
+positions and a `known_at` bound becomes a position bound (ARCHITECTURE.md, Record time).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +31,8 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS hlm_idempotence (cle TEXT PRIMARY KEY, "
             "empreinte TEXT NOT NULL, statut INTEGER NOT NULL, reponse TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS hlm_enregistrements (position INTEGER PRIMARY KEY, "
+            "enregistre_le TEXT NOT NULL)",
         ]
 
     def _insert_events(
@@ -35,6 +42,10 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
         record = kwargs.get("idempotence")
         if record is not None:
             c.execute("INSERT INTO hlm_idempotence VALUES (?, ?, ?, ?)", record)
+        if ids:
+            now = datetime.now(UTC).isoformat()
+            c.executemany("INSERT INTO hlm_enregistrements VALUES (?, ?)",
+                          [(i, now) for i in ids])
         return ids
 
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
@@ -49,14 +60,17 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT COUNT(*) FROM {self.events_table_name}")
             return int(c.fetchone()[0])
 
-    def positions(self, originator_id: UUID) -> dict[int, int]:
+    def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT originator_version, rowid FROM {self.events_table_name} "
-                "WHERE originator_id = ?",
+                f"SELECT e.originator_version, e.rowid, r.enregistre_le "
+                f"FROM {self.events_table_name} e "
+                "LEFT JOIN hlm_enregistrements r ON r.position = e.rowid "
+                "WHERE e.originator_id = ?",
                 (originator_id.hex,),
             )
-            return {row[0]: row[1] for row in c.fetchall()}
+            return {row[0]: (row[1], datetime.fromisoformat(row[2]) if row[2] else None)
+                    for row in c.fetchall()}
 
 
 class HlmPostgresRecorder(PostgresApplicationRecorder):
@@ -68,6 +82,12 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS {schema}.hlm_idempotence (cle text PRIMARY KEY, "
             "empreinte text NOT NULL, statut integer NOT NULL, reponse text NOT NULL)"
         ).format(schema=schema))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.hlm_enregistrements (position bigint PRIMARY "
+            "KEY, enregistre_le timestamptz NOT NULL)").format(schema=schema))
+        self._sql_insert_times = SQL(
+            "INSERT INTO {schema}.hlm_enregistrements SELECT unnest(%s::bigint[]), "
+            "clock_timestamp()").format(schema=schema)
         self._sql_insert_idem = SQL(
             "INSERT INTO {schema}.hlm_idempotence VALUES (%s, %s, %s, %s)").format(schema=schema)
         self._sql_select_idem = SQL(
@@ -78,9 +98,10 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
         self._sql_count = SQL("SELECT count(*) AS n FROM {schema}.{table}").format(
             schema=schema, table=Identifier(self.events_table_name))
         self._sql_positions = SQL(
-            "SELECT originator_version, notification_id FROM {schema}.{table} "
-            "WHERE originator_id = %s").format(schema=schema,
-                                               table=Identifier(self.events_table_name))
+            "SELECT e.originator_version, e.notification_id, r.enregistre_le "
+            "FROM {schema}.{table} e LEFT JOIN {schema}.hlm_enregistrements r "
+            "ON r.position = e.notification_id WHERE e.originator_id = %s"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:
@@ -93,6 +114,14 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
             # OperationalError ("pipeline aborted") that the library retries then raises.
             with curs.connection.pipeline():
                 curs.execute(self._sql_insert_idem, record, prepare=True)
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            # Still inside the transaction that holds the table lock.
+            curs.execute(self._sql_insert_times, (list(ids),), prepare=True)
+        return ids
 
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
         # One autocommit SELECT: no BEGIN/ROLLBACK round trips on the hot path.
@@ -107,8 +136,8 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         return int(row["n"]) if row else 0
 
-    def positions(self, originator_id: UUID) -> dict[int, int]:
+    def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._sql_positions, (originator_id,), prepare=True)
-            return {row["originator_version"]: row["notification_id"]
+            return {row["originator_version"]: (row["notification_id"], row["enregistre_le"])
                     for row in curs.fetchall()}
