@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import demandes, referentiel, vacances
+from api.routers import demandes, referentiel, sante, vacances
 from domain.application import HlmApplication
 from infra.settings import Settings
 from infra.store import open_application
+from projections.service import Projections
 
 
 def create_app(settings: Settings | None = None,
@@ -22,9 +23,13 @@ def create_app(settings: Settings | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = application is None
         app.state.application = application or open_application(settings)
+        app.state.projections = Projections(app.state.application, settings)
+        if settings.projector_in_process:
+            app.state.projections.start_in_thread()
         try:
             yield
         finally:
+            app.state.projections.stop()
             if owned:
                 app.state.application.close()
 
@@ -41,4 +46,5 @@ def create_app(settings: Settings | None = None,
     app.include_router(referentiel.router)
     app.include_router(demandes.router)
     app.include_router(vacances.router)
+    app.include_router(sante.router)
     return app

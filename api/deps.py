@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Query, Request
 from api.auth import ActeurDep
 from api.errors import ApiError
 from domain.application import CleIdempotence, HlmApplication
+from projections.service import Projections
 
 
 async def get_application(request: Request) -> HlmApplication:
@@ -17,6 +18,13 @@ async def get_application(request: Request) -> HlmApplication:
 
 
 AppDep = Annotated[HlmApplication, Depends(get_application)]
+
+
+async def get_projections(request: Request) -> Projections:
+    return request.app.state.projections
+
+
+ProjectionsDep = Annotated[Projections, Depends(get_projections)]
 
 
 async def idempotency_key(

@@ -33,6 +33,8 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             "empreinte TEXT NOT NULL, statut INTEGER NOT NULL, reponse TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS hlm_enregistrements (position INTEGER PRIMARY KEY, "
             "enregistre_le TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS hlm_enregistrements_le "
+            "ON hlm_enregistrements (enregistre_le)",
         ]
 
     def _insert_events(
@@ -43,7 +45,7 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
         if record is not None:
             c.execute("INSERT INTO hlm_idempotence VALUES (?, ?, ?, ?)", record)
         if ids:
-            now = datetime.now(UTC).isoformat()
+            now = datetime.now(UTC).isoformat(timespec="microseconds")
             c.executemany("INSERT INTO hlm_enregistrements VALUES (?, ?)",
                           [(i, now) for i in ids])
         return ids
@@ -85,6 +87,9 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {schema}.hlm_enregistrements (position bigint PRIMARY "
             "KEY, enregistre_le timestamptz NOT NULL)").format(schema=schema))
+        self.sql_create_statements.append(SQL(
+            "CREATE INDEX IF NOT EXISTS hlm_enregistrements_le "
+            "ON {schema}.hlm_enregistrements (enregistre_le)").format(schema=schema))
         self._sql_insert_times = SQL(
             "INSERT INTO {schema}.hlm_enregistrements SELECT unnest(%s::bigint[]), "
             "clock_timestamp()").format(schema=schema)

@@ -6,6 +6,7 @@ import secrets
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = Field(8, description="PostgreSQL connections per process")
+    projector: Literal["auto", "thread", "external"] = Field(
+        "auto", description="Where the projection runner works: auto = a thread of "
+        "`hlm serve` on SQLite, its own process (`hlm project`) on PostgreSQL")
+
+    @property
+    def projector_in_process(self) -> bool:
+        if self.projector == "auto":
+            return not self.uses_postgres
+        return self.projector == "thread"
 
     @property
     def uses_postgres(self) -> bool:

@@ -39,7 +39,7 @@ def _settings_for(store: str, tmp_path: Path, pg_url: str | None) -> tuple[Setti
         return Settings(data_dir=tmp_path / "var", jwt_secret=SECRET, database_url=None), None
     schema = "t_" + uuid.uuid4().hex[:12]
     return Settings(data_dir=tmp_path / "var", jwt_secret=SECRET, database_url=pg_url,
-                    database_schema=schema, pool_size=4), schema
+                    database_schema=schema, pool_size=4, projector="thread"), schema
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

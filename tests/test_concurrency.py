@@ -76,7 +76,7 @@ class Store:
 def store(pg_url: str, tmp_path: Path) -> Iterator[Store]:
     schema = "c_" + uuid.uuid4().hex[:12]
     settings = Settings(data_dir=tmp_path / "var", jwt_secret=SECRET, database_url=pg_url,
-                        database_schema=schema, pool_size=THREADS + 2)
+                        database_schema=schema, pool_size=THREADS + 2, projector="thread")
     app = init_store(settings)
     try:
         seed_reference(app)

@@ -1,0 +1,85 @@
+"""The demande read model as a bitemporal timeline.
+
+On each event of a demande, its business-time timeline is recomputed from the aggregate's
+state (one row per interval between the dates at which something changes) and replaces the
+rows believed so far. A read at (as_of, known_at) is one indexed row; `anciennete_jours` is
+computed at read time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from eventsourcing.application import Application
+
+from domain.demande import Demande
+from domain.serialisation import jsonable
+from projections.aggregates import AggregateCache
+from projections.bitemporal import BELIEVED, position_at
+from projections.db import Cursor
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS pv_demandes (demande_id TEXT NOT NULL, valid_from TEXT NOT "
+    "NULL, valid_to TEXT, recorded_from BIGINT NOT NULL, superseded_at BIGINT, etat TEXT NOT "
+    "NULL)",
+    "CREATE INDEX IF NOT EXISTS pv_demandes_lookup ON pv_demandes (demande_id, valid_from)",
+)
+
+
+def breakpoints(demande: Demande) -> list[date]:
+    points = {demande.date_depot, *(s["date_effet"] for s in demande.situations)}
+    if demande.date_fin is not None:
+        points.add(demande.date_fin)
+    return sorted(points)
+
+
+class DemandesView:
+    name = "demandes"
+
+    def __init__(self, app: Application[Any]) -> None:
+        self.aggregates = AggregateCache(app)
+
+    def create(self, cur: Cursor) -> None:
+        for statement in DDL:
+            cur.execute(statement)
+
+    def apply(self, cur: Cursor, event: Any, position: int) -> None:
+        demande = self.aggregates.after(event)
+        if not isinstance(demande, Demande):
+            return
+        did = str(demande.id)
+        cur.execute("UPDATE pv_demandes SET superseded_at = ? WHERE demande_id = ? "
+                    "AND superseded_at IS NULL", (position, did))
+        points = breakpoints(demande)
+        rows = []
+        for i, start in enumerate(points):
+            end = points[i + 1] if i + 1 < len(points) else None
+            etat = jsonable(demande.vue(start))
+            etat.pop("anciennete_jours", None)
+            etat.pop("as_of", None)
+            rows.append((did, start.isoformat(), end.isoformat() if end else None, position,
+                         json.dumps(etat)))
+        cur.executemany("INSERT INTO pv_demandes (demande_id, valid_from, valid_to, "
+                        "recorded_from, etat) VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def lire_demande(cur: Cursor, demande_id: str, as_of: date,
+                 known_at_position: int) -> dict[str, Any] | None:
+    cur.execute(
+        f"SELECT etat FROM pv_demandes WHERE demande_id = ? AND valid_from <= ? AND "
+        f"(valid_to IS NULL OR valid_to > ?) AND {BELIEVED} ORDER BY valid_from DESC LIMIT 1",
+        (demande_id, as_of.isoformat(), as_of.isoformat(), known_at_position,
+         known_at_position),
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    etat = json.loads(row[0])
+    etat["anciennete_jours"] = max(0, (as_of - date.fromisoformat(etat["date_anciennete"])).days)
+    etat["as_of"] = as_of.isoformat()
+    return etat
+
+
+__all__ = ["DemandesView", "lire_demande", "position_at"]

@@ -1,0 +1,114 @@
+"""The projections of one store: the view database, the runner, its lock, and the reads.
+
+On the embedded default the runner runs in a thread of `hlm serve`; in production it runs as
+its own process (`hlm project`). Only one runner works on a database at a time: a second one
+waits (in a thread) or exits with a clear message (`hlm project`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from domain.application import HlmApplication
+from infra.settings import Settings
+from projections.bitemporal import position_at
+from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
+from projections.demandes import DemandesView, lire_demande
+from projections.runner import Runner
+
+log = logging.getLogger("hlm.projections")
+
+
+class ProjectorLock:
+    """A PostgreSQL advisory lock, or a file lock next to the SQLite store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._conn: psycopg.Connection[Any] | None = None
+        self._file: Any = None
+
+    def acquire(self) -> bool:
+        if self.settings.uses_postgres:
+            assert self.settings.database_url is not None
+            self._conn = psycopg.connect(self.settings.database_url, autocommit=True)
+            row = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
+                                     (f"hlm-projector:{self.settings.database_schema}",)
+                                     ).fetchone()
+            if not (row and row[0]):
+                self.release()
+                return False
+            return True
+        path = Path(self.settings.data_dir) / "projector.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("a")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def view_db(settings: Settings) -> ViewDB:
+    if settings.uses_postgres:
+        assert settings.database_url is not None
+        return PostgresViewDB(settings.database_url, settings.database_schema)
+    return SQLiteViewDB(settings.sqlite_path)
+
+
+class Projections:
+    def __init__(self, app: HlmApplication, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.db = view_db(settings)
+        self.runner = Runner(app, self.db, [DemandesView(app)])
+        self.runner.setup()
+        self.lock = ProjectorLock(settings)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start_in_thread(self) -> None:
+        def work() -> None:
+            while not self._stop.is_set():
+                if self.lock.acquire():
+                    try:
+                        self.runner.run(self._stop)
+                    finally:
+                        self.lock.release()
+                    return
+                self._stop.wait(2.0)  # another projector works on these views
+
+        self._thread = threading.Thread(target=work, name="hlm-projector", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.db.close()
+
+    def fresh(self, timeout: float = 5.0) -> bool:
+        """Read-your-writes: wait until the views have applied everything recorded now."""
+        head = self.app.recorder.max_notification_id() or 0
+        return self.runner.wait_for(head, timeout)
+
+    def demande(self, demande_id: str, as_of: date,
+                known_at: datetime | None) -> dict[str, Any] | None:
+        self.fresh()
+        with self.db.transaction() as cur:
+            return lire_demande(cur, demande_id, as_of, position_at(cur, known_at))
