@@ -73,5 +73,62 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty",
         application.close()
 
 
+@app.command()
+def project(batch_size: int = typer.Option(1000, help="Events per transaction")) -> None:
+    """Run the projection runner in the foreground (production: its own process)."""
+    import signal
+    import threading
+
+    from infra.store import open_application
+    from projections.service import Projections
+
+    settings = Settings()
+    application = open_application(settings)
+    vues = Projections(application, settings)
+    vues.runner.batch_size = batch_size
+    if not vues.lock.acquire():
+        console.print("[red]another projector already works on these views; exiting[/red]")
+        vues.stop()
+        application.close()
+        raise typer.Exit(code=3)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print("projector running; lag per view: "
+                  f"{vues.runner.lag()}")
+    try:
+        vues.runner.run(stop)
+    finally:
+        vues.lock.release()
+        vues.stop()
+        application.close()
+
+
+projections_app = typer.Typer(help="Read models: status")
+app.add_typer(projections_app, name="projections")
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Each view's position, lag behind the store and error, if any."""
+    from rich.table import Table
+
+    from infra.store import open_application
+    from projections.service import Projections
+
+    settings = Settings()
+    application = open_application(settings)
+    vues = Projections(application, settings)
+    try:
+        head = application.recorder.max_notification_id() or 0
+        table = Table("vue", "position", "retard", "erreur")
+        for s in vues.runner.statuses().values():
+            table.add_row(s.nom, str(s.position), str(head - s.position), s.erreur or "")
+        console.print(table)
+    finally:
+        vues.stop()
+        application.close()
+
+
 if __name__ == "__main__":
     app()
