@@ -12,7 +12,7 @@ from domain.vacance import Acteur
 from infra.settings import Settings
 from projections.db import Cursor
 from projections.runner import Runner
-from projections.service import ProjectorLock, Projections, view_db
+from projections.service import Projections, ProjectorLock, view_db
 
 ADMIN = Acteur("admin")
 
