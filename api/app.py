@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import demandes, referentiel, sante, vacances
+from api.routers import demandes, quotas, referentiel, sante, vacances
 from domain.application import HlmApplication
 from infra.settings import Settings
 from infra.store import open_application
@@ -46,5 +46,6 @@ def create_app(settings: Settings | None = None,
     app.include_router(referentiel.router)
     app.include_router(demandes.router)
     app.include_router(vacances.router)
+    app.include_router(quotas.router)
     app.include_router(sante.router)
     return app

@@ -81,7 +81,10 @@ class Demande(Aggregate):
     # --- commands ------------------------------------------------------------------------
 
     def modifier_situation(self, jour: date, changements: dict[str, Any]) -> None:
-        self.verifier_active()
+        # A closed demande still takes corrections of the period it was active (a resource
+        # amount corrected after the lease): only changes dated after its end are refused.
+        if self.statut != "active" and (self.date_fin is None or jour > self.date_fin):
+            self.verifier_active()
         if jour < self.date_depot:
             raise Invalide("A change of situation cannot precede the filing.",
                            details={"date": jour.isoformat()})

@@ -1,6 +1,10 @@
-"""The state of an aggregate right after one of its events, for views that derive rows
-from whole aggregate states. Cached aggregates are advanced in memory when the event is the
-next one; otherwise the store rebuilds the aggregate at that version."""
+"""The state of aggregates as of the position a view has reached.
+
+Views derive rows from whole aggregate states. Every event a view sees passes through
+`after`, so `state(id)` is the aggregate as of the view's position, never a state recorded
+later (which would leak into earlier `known_at` answers). Cached aggregates are advanced in
+memory when the event is the next one; otherwise the store rebuilds the aggregate at that
+version."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ class AggregateCache:
         self.app = app
         self.size = size
         self._cache: OrderedDict[Any, Any] = OrderedDict()
+        self._versions: dict[Any, int] = {}
 
     def after(self, event: Any) -> Any:
         key = event.originator_id
@@ -23,7 +28,24 @@ class AggregateCache:
             aggregate = event.mutate(aggregate)
         else:
             aggregate = self.app.repository.get(key, version=event.originator_version)
+        self._versions[key] = event.originator_version
+        self._remember(key, aggregate)
+        return aggregate
+
+    def state(self, key: Any) -> Any | None:
+        """The aggregate as of the last of its events seen here; None if none was seen."""
+        version = self._versions.get(key)
+        if version is None:
+            return None
+        aggregate = self._cache.get(key)
+        if aggregate is None or aggregate.version != version:
+            aggregate = self.app.repository.get(key, version=version)
+            self._remember(key, aggregate)
+        else:
+            self._cache.move_to_end(key)
+        return aggregate
+
+    def _remember(self, key: Any, aggregate: Any) -> None:
         self._cache[key] = aggregate
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
-        return aggregate

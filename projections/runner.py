@@ -71,7 +71,7 @@ class Runner:
 
     def statuses(self) -> dict[str, ViewStatus]:
         with self.db.transaction() as cur:
-            cur.execute("SELECT nom, position, erreur, mis_a_jour FROM hlm_vues")
+            cur.execute("SELECT nom, position, erreur, mis_a_jour FROM hlm_vues ORDER BY nom")
             rows = cur.fetchall()
         return {r[0]: ViewStatus(r[0], int(r[1]), r[2], r[3]) for r in rows
                 if r[0] in self.views}

@@ -17,11 +17,15 @@ from typing import Any
 import psycopg
 
 from domain.application import HlmApplication
+from domain.ids import reservataire_uuid, territoire_uuid
+from domain.referentiel import Reservataire, Territoire
 from infra.settings import Settings
 from projections.bitemporal import position_at
 from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
 from projections.demandes import DemandesView, lire_demande
+from projections.quotas import QuotasView, quotas_bailleur, quotas_reservataire
 from projections.runner import Runner
+from projections.vacances import VacancesView, lire_vacance
 
 log = logging.getLogger("hlm.projections")
 
@@ -76,7 +80,8 @@ class Projections:
         self.app = app
         self.settings = settings
         self.db = view_db(settings)
-        self.runner = Runner(app, self.db, [DemandesView(app)])
+        self.runner = Runner(app, self.db,
+                             [DemandesView(app), VacancesView(app), QuotasView(app)])
         self.runner.setup()
         self.lock = ProjectorLock(settings)
         self._stop = threading.Event()
@@ -112,3 +117,43 @@ class Projections:
         self.fresh()
         with self.db.transaction() as cur:
             return lire_demande(cur, demande_id, as_of, position_at(cur, known_at))
+
+    def vacance(self, vacance_id: str, as_of: date,
+                known_at: datetime | None) -> dict[str, Any] | None:
+        self.fresh()
+        with self.db.transaction() as cur:
+            return lire_vacance(cur, vacance_id, as_of, position_at(cur, known_at))
+
+    def _as_known(self, cls: type, key: Any, position: int) -> Any | None:
+        """A reference aggregate (territoire, réservataire) as recorded up to `position`."""
+        versions = [v for v, (p, _) in self.app.side.positions(key).items() if p <= position]
+        if not versions:
+            return None
+        agg = self.app.repository.get(key, version=max(versions))
+        return agg if isinstance(agg, cls) else None
+
+    def quotas_bailleur(self, bailleur_id: str, territoire_id: str, annee: int, as_of: date,
+                        known_at: datetime | None) -> dict[str, Any]:
+        self.fresh()
+        with self.db.transaction() as cur:
+            position = position_at(cur, known_at)
+            territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
+            body = quotas_bailleur(cur, territoire, bailleur_id, territoire_id, annee, as_of,
+                                   position, self.settings.v20_effective_from)
+        return _stamp(body, as_of, known_at)
+
+    def quotas_reservataire(self, reservataire_id: str, annee: int, as_of: date,
+                            known_at: datetime | None) -> dict[str, Any]:
+        self.fresh()
+        with self.db.transaction() as cur:
+            position = position_at(cur, known_at)
+            reservataire = self._as_known(Reservataire, reservataire_uuid(reservataire_id),
+                                          position)
+            body = quotas_reservataire(cur, reservataire, reservataire_id, annee, as_of,
+                                       position, self.settings.v20_effective_from)
+        return _stamp(body, as_of, known_at)
+
+
+def _stamp(body: dict[str, Any], as_of: date, known_at: datetime | None) -> dict[str, Any]:
+    return {**body, "as_of": as_of.isoformat(),
+            "known_at": known_at.isoformat() if known_at else None}

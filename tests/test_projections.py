@@ -32,7 +32,7 @@ def test_views_catch_up_from_the_store_in_batches(application, settings):
         vues.runner.batch_size = 7
         applied = vues.runner.catch_up()
         assert applied == application.compter_evenements() == 25
-        assert vues.runner.lag() == {"demandes": 0}
+        assert vues.runner.lag() == {"demandes": 0, "quotas": 0, "vacances": 0}
         vue = vues.demande(ids[3], date(2024, 1, 1), None)
         assert vue is not None and vue["numero_unique"] == "N-3"
         assert vue["anciennete_jours"] == (date(2024, 1, 1) - date(2020, 1, 15)).days
@@ -118,4 +118,4 @@ def test_health_endpoint_reports_positions_and_lag(client, auth):
     body = client.get("/v1/sante").json()
     assert body["statut"] == "ok"
     assert body["position_magasin"] >= 1
-    assert [v["nom"] for v in body["vues"]] == ["demandes"]
+    assert [v["nom"] for v in body["vues"]] == ["demandes", "quotas", "vacances"]

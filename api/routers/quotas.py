@@ -1,0 +1,39 @@
+"""Quota read models, as of a business date and as known at a record time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.auth import ActeurDep
+from api.deps import AppDep, AsOf, KnownAt, ProjectionsDep
+from domain.errors import Interdit
+
+router = APIRouter(prefix="/v1/quotas", tags=["quotas"])
+Annee = Annotated[int, Query(ge=1996, le=2100)]
+
+
+@router.get("/bailleurs/{bailleur_id}")
+def get_quotas_bailleur(bailleur_id: str, acteur: ActeurDep, app: AppDep,
+                        vues: ProjectionsDep, territoire_id: Annotated[str, Query(min_length=1)],
+                        annee: Annee, as_of: AsOf = None,
+                        known_at: KnownAt = None) -> JSONResponse:
+    if not (acteur.role in ("admin", "auditeur")
+            or (acteur.role == "bailleur" and acteur.org == bailleur_id)):
+        raise Interdit("Only the bailleur itself, an auditeur or an admin reads its quotas.")
+    jour = as_of or app.today()
+    body = vues.quotas_bailleur(bailleur_id, territoire_id, annee, jour, known_at)
+    return JSONResponse(body)
+
+
+@router.get("/reservataires/{reservataire_id}")
+def get_quotas_reservataire(reservataire_id: str, acteur: ActeurDep, app: AppDep,
+                            vues: ProjectionsDep, annee: Annee, as_of: AsOf = None,
+                            known_at: KnownAt = None) -> JSONResponse:
+    if not (acteur.role in ("admin", "auditeur")
+            or (acteur.role == "reservataire" and acteur.org == reservataire_id)):
+        raise Interdit("Only the réservataire itself, an auditeur or an admin reads its quota.")
+    jour = as_of or app.today()
+    return JSONResponse(vues.quotas_reservataire(reservataire_id, annee, jour, known_at))

@@ -1,0 +1,181 @@
+"""Quota read models: R-QUOTA-HORS-QPV-Q1-25, R-Q1-THRESHOLD, R-QUOTA-QPV-50,
+R-NONRESERVE-25-DALO, R-COLLECTIVITE-25-DALO, R-6-MONTH-FLUX-INJUNCTION, bitemporal."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain.application import HlmApplication
+from domain.vacance import Acteur
+from projections.service import Projections
+
+ADMIN = Acteur("admin")
+BAILLEUR = Acteur("bailleur", "B1")
+
+
+class Parc:
+    """One territory subject to the mix rules, a bailleur, a collectivité réservataire and
+    helpers that run a whole cycle to a signed lease through the application."""
+
+    def __init__(self, app: HlmApplication, seuils: dict[int, str] | None = None) -> None:
+        self.app = app
+        self.n = 0
+        app.definir_territoire(ADMIN, "T1", "EPCI", date(2017, 1, 29), False)
+        for annee, montant in (seuils or {2016: "8000", 2023: "8100"}).items():
+            app.publier_seuil(ADMIN, "T1", annee, Decimal(montant), "arrêté")
+        app.definir_bailleur(ADMIN, "B1", "Bailleur")
+        app.definir_reservataire(ADMIN, "R1", "Commune", "collectivite")
+
+    def bail(self, jour: date, *, ressources: str = "30000", uc: str = "1", qpv: bool = False,
+             reloge: bool = False, dalo: bool = False, reserve: bool = False,
+             signer: bool = True) -> tuple[str, str]:
+        self.n += 1
+        lid = f"L{self.n}"
+        self.app.definir_logement(ADMIN, lid, {
+            "bailleur_id": "B1", "territoire_id": "T1", "commune": "C1", "qpv": qpv,
+            "zone_tendue": False, "reservataire_id": "R1" if reserve else None,
+            "date_effet": date(2010, 1, 1)})
+        did = self.app.deposer_demande(ADMIN, {
+            "numero_unique": f"N{self.n}", "date_depot": date(2015, 1, 1),
+            "demandeur_id": f"P{self.n}", "personnes_a_loger": [],
+            "ressources_annuelles": Decimal(ressources), "unites_consommation": Decimal(uc),
+            "dalo": dalo, "categories_prioritaires": [],
+            "relogement_renouvellement_urbain": reloge}).body["demande_id"]
+        vid = self.app.declarer_vacance(BAILLEUR, lid, jour).body["vacance_id"]
+        designateur = Acteur("reservataire", "R1") if reserve else BAILLEUR
+        self.app.designer(designateur, vid, did, jour)
+        self.app.decider(BAILLEUR, vid, jour, [{"demande_id": did, "decision": "attribution",
+                                                "rang": 1, "motif": None, "votes": None}])
+        if signer:
+            self.app.signer_bail(BAILLEUR, vid, did, jour)
+        return did, vid
+
+
+@pytest.fixture
+def vues(application, settings):
+    projections = Projections(application, settings)
+    yield projections
+    projections.stop()
+
+
+def figures(vues: Projections, annee: int, as_of: date, known_at: datetime | None = None):
+    vues.runner.catch_up()
+    return vues.quotas_bailleur("B1", "T1", annee, as_of, known_at)
+
+
+def test_EX_04_strict_threshold_and_relogés_counted_once(application, vues):
+    """R-QUOTA-HORS-QPV-Q1-25 / R-Q1-THRESHOLD: "inférieur à" is strict; a relogé household
+    below the threshold counts once."""
+    parc = Parc(application)
+    parc.bail(date(2023, 3, 1), ressources="8099.99")               # H1 first quartile
+    parc.bail(date(2023, 3, 2), ressources="8100")                  # H2 at the threshold
+    parc.bail(date(2023, 3, 3), ressources="12000", reloge=True)    # H3 relogé
+    parc.bail(date(2023, 3, 4), ressources="5000", reloge=True)     # H4 both
+    hors = figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]
+    assert hors == {"attributions": 4, "premier_quartile": 2, "reloges": 1, "eligibles": 3,
+                    "taux": 0.75, "objectif": 0.25, "conforme": True}
+
+
+def test_EX_03_only_attributions_followed_by_a_lease_count(application, vues):
+    """R-QUOTA-HORS-QPV-Q1-25: an attribution with no signed lease is in neither the
+    numerator nor the denominator."""
+    parc = Parc(application)
+    parc.bail(date(2023, 5, 1), ressources="5000", signer=False)
+    parc.bail(date(2023, 5, 2), ressources="5000")
+    parc.bail(date(2023, 5, 3), ressources="30000")
+    hors = figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]
+    assert (hors["attributions"], hors["eligibles"], hors["taux"]) == (2, 1, 0.5)
+
+
+def test_as_of_counts_leases_signed_up_to_that_date_only(application, vues):
+    parc = Parc(application)
+    parc.bail(date(2023, 2, 1), ressources="5000")
+    parc.bail(date(2023, 9, 1), ressources="30000")
+    assert figures(vues, 2023, date(2023, 6, 30))["hors_qpv"]["attributions"] == 1
+    assert figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]["attributions"] == 2
+    empty = figures(vues, 2023, date(2022, 12, 31))
+    assert empty["hors_qpv"]["attributions"] == 0 and empty["hors_qpv"]["taux"] is None
+    assert empty["hors_qpv"]["conforme"] is None
+
+
+def test_a_late_resources_correction_changes_the_answer_only_when_known(application, vues):
+    """Bitemporal: the household's resources corrected after the lease (as of a date before
+    the lease) change the first-quartile count only for known_at after the correction."""
+    parc = Parc(application)
+    did, _ = parc.bail(date(2023, 4, 1), ressources="30000")
+    assert figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 0
+    time.sleep(0.01)
+    before = datetime.now(UTC)
+    time.sleep(0.01)
+    application.modifier_situation(ADMIN, did, date(2023, 1, 1),
+                                   {"ressources_annuelles": Decimal("6000")})
+    assert figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 1
+    assert figures(vues, 2023, date(2023, 12, 31), before)["hors_qpv"]["premier_quartile"] == 0
+
+
+def test_a_threshold_published_late_is_applied_from_when_it_is_known(application, vues):
+    """R-Q1-THRESHOLD: the arrêté of the lease year, recorded after the lease."""
+    parc = Parc(application, seuils={2016: "5000"})
+    parc.bail(date(2023, 4, 1), ressources="7000")
+    assert figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 0
+    application.publier_seuil(ADMIN, "T1", 2023, Decimal("8100"), "arrêté 2023")
+    assert figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 1
+
+
+def test_QPV_and_non_reserved_blocks_with_their_dates_of_entry_into_force(application, vues):
+    """R-QUOTA-QPV-50 from 2018-11-25; R-NONRESERVE-25-DALO and the hors-QPV objective from
+    2017-01-29."""
+    parc = Parc(application, seuils={2016: "8000"})
+    parc.bail(date(2018, 6, 1), ressources="5000", qpv=True)
+    parc.bail(date(2018, 6, 2), ressources="30000", qpv=True, dalo=True)
+    mid = figures(vues, 2018, date(2018, 6, 30))
+    assert mid["qpv"]["attributions"] == 2 and mid["qpv"]["autres_quartiles"] == 1
+    assert mid["qpv"]["objectif"] is None                      # before 2018-11-25
+    assert mid["hors_qpv"]["objectif"] == 0.25
+    assert mid["non_reserves"] == {"attributions": 2, "dalo_ou_prioritaires": 1,
+                                   "taux": 0.5, "objectif": 0.25, "conforme": True}
+    end = figures(vues, 2018, date(2018, 12, 31))
+    assert end["qpv"]["objectif"] == 0.5 and end["qpv"]["conforme"] is True
+    assert figures(vues, 2016, date(2016, 12, 31))["hors_qpv"]["objectif"] is None
+
+
+def test_R_COLLECTIVITE_25_DALO_counts_the_collectivité_s_own_candidates(application, vues):
+    parc = Parc(application)
+    parc.bail(date(2023, 3, 1), reserve=True, dalo=True)
+    parc.bail(date(2023, 3, 2), reserve=True)
+    parc.bail(date(2023, 3, 3), reserve=False, dalo=True)
+    vues.runner.catch_up()
+    body = vues.quotas_reservataire("R1", 2023, date(2023, 12, 31), None)
+    assert (body.pop("as_of"), body.pop("known_at")) == ("2023-12-31", None)
+    assert body == {"reservataire_id": "R1", "annee": 2023, "attributions": 2,
+                    "dalo_ou_prioritaires": 1, "taux": 0.5, "objectif": 0.25,
+                    "conforme": True}
+    assert vues.quotas_reservataire("R1", 2016, date(2016, 12, 31), None)["objectif"] is None
+
+
+def test_R_6_MONTH_FLUX_INJUNCTION_under_v20(application, vues):
+    parc = Parc(application)
+    for i in range(4):
+        parc.bail(date(2023, 2 + i, 1), ressources="30000")
+    semestre = figures(vues, 2023, date(2023, 6, 30))["semestre"]
+    assert semestre["debut"] == "2023-01-01" and semestre["fin"] == "2023-06-30"
+    assert semestre["hors_qpv_taux_6_mois"] == 0.0 and semestre["injonction"] is True
+
+
+def test_quota_endpoint_roles_and_shape(client, auth, application):
+    Parc(application).bail(date(2023, 3, 1), ressources="5000")
+    url = "/v1/quotas/bailleurs/B1?territoire_id=T1&annee=2023&as_of=2023-12-31"
+    body = client.get(url, headers=auth("bailleur", "B1")).json()
+    assert set(body) >= {"bailleur_id", "territoire_id", "annee", "as_of", "known_at",
+                         "hors_qpv", "qpv", "non_reserves", "semestre"}
+    assert body["hors_qpv"]["premier_quartile"] == 1
+    assert client.get(url, headers=auth("auditeur")).status_code == 200
+    assert client.get(url, headers=auth("bailleur", "B2")).status_code == 403
+    assert client.get(url.replace("annee=2023", "annee=abc"),
+                      headers=auth("admin")).status_code == 422
+    r = client.get("/v1/quotas/reservataires/R1?annee=2023", headers=auth("reservataire", "R1"))
+    assert r.status_code == 200 and r.json()["objectif"] == 0.25
