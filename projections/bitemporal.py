@@ -3,7 +3,10 @@ range during which they were believed (`recorded_from`, `superseded_at`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
 
 from projections.db import Cursor
 
@@ -30,3 +33,27 @@ def _as_stored(cur: Cursor, moment: datetime) -> object:
 
         return moment.astimezone(UTC).isoformat(timespec="microseconds")
     return moment
+
+
+def replace_timeline(cur: Cursor, table: str, key_column: str, key: str, position: int,
+                     periods: Iterable[tuple[date, date | None, dict[str, Any]]]) -> None:
+    """Supersede the rows believed so far for one aggregate and record its new timeline:
+    one row per business period [start, end) with the state then."""
+    cur.execute(f"UPDATE {table} SET superseded_at = ? WHERE {key_column} = ? "
+                "AND superseded_at IS NULL", (position, key))
+    rows = [(key, start.isoformat(), end.isoformat() if end else None, position,
+             json.dumps(state)) for start, end, state in periods]
+    cur.executemany(f"INSERT INTO {table} ({key_column}, valid_from, valid_to, recorded_from, "
+                    "etat) VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def read_timeline(cur: Cursor, table: str, key_column: str, key: str, as_of: date,
+                  position: int) -> dict[str, Any] | None:
+    """The state of one aggregate on `as_of`, as believed at `position`."""
+    cur.execute(
+        f"SELECT etat FROM {table} WHERE {key_column} = ? AND valid_from <= ? AND "
+        f"(valid_to IS NULL OR valid_to > ?) AND {BELIEVED} ORDER BY valid_from DESC LIMIT 1",
+        (key, as_of.isoformat(), as_of.isoformat(), position, position),
+    )
+    row = cur.fetchone()
+    return None if row is None else json.loads(row[0])

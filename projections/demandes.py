@@ -8,7 +8,6 @@ computed at read time.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,7 @@ from eventsourcing.application import Application
 from domain.demande import Demande
 from domain.serialisation import jsonable
 from projections.aggregates import AggregateCache
-from projections.bitemporal import BELIEVED, position_at
+from projections.bitemporal import position_at, read_timeline, replace_timeline
 from projections.db import Cursor
 
 DDL = (
@@ -49,34 +48,23 @@ class DemandesView:
         demande = self.aggregates.after(event)
         if not isinstance(demande, Demande):
             return
-        did = str(demande.id)
-        cur.execute("UPDATE pv_demandes SET superseded_at = ? WHERE demande_id = ? "
-                    "AND superseded_at IS NULL", (position, did))
         points = breakpoints(demande)
-        rows = []
+        periods = []
         for i, start in enumerate(points):
             end = points[i + 1] if i + 1 < len(points) else None
             etat = jsonable(demande.vue(start))
             etat.pop("anciennete_jours", None)
             etat.pop("as_of", None)
-            rows.append((did, start.isoformat(), end.isoformat() if end else None, position,
-                         json.dumps(etat)))
-        cur.executemany("INSERT INTO pv_demandes (demande_id, valid_from, valid_to, "
-                        "recorded_from, etat) VALUES (?, ?, ?, ?, ?)", rows)
+            periods.append((start, end, etat))
+        replace_timeline(cur, "pv_demandes", "demande_id", str(demande.id), position, periods)
 
 
 def lire_demande(cur: Cursor, demande_id: str, as_of: date,
                  known_at_position: int) -> dict[str, Any] | None:
-    cur.execute(
-        f"SELECT etat FROM pv_demandes WHERE demande_id = ? AND valid_from <= ? AND "
-        f"(valid_to IS NULL OR valid_to > ?) AND {BELIEVED} ORDER BY valid_from DESC LIMIT 1",
-        (demande_id, as_of.isoformat(), as_of.isoformat(), known_at_position,
-         known_at_position),
-    )
-    row = cur.fetchone()
-    if row is None:
+    etat = read_timeline(cur, "pv_demandes", "demande_id", demande_id, as_of,
+                         known_at_position)
+    if etat is None:
         return None
-    etat = json.loads(row[0])
     etat["anciennete_jours"] = max(0, (as_of - date.fromisoformat(etat["date_anciennete"])).days)
     etat["as_of"] = as_of.isoformat()
     return etat

@@ -15,7 +15,6 @@ effect on the later of its own date and those dates.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +24,7 @@ from eventsourcing.application import Application
 
 from domain.serialisation import jsonable
 from domain.vacance import Vacance
-from projections.bitemporal import BELIEVED
+from projections.bitemporal import read_timeline, replace_timeline
 from projections.db import Cursor
 
 DDL = (
@@ -134,24 +133,10 @@ class VacancesView:
             return
         events = self._events_jusqu_a(event)
         vid = str(event.originator_id)
-        cur.execute("UPDATE pv_vacances SET superseded_at = ? WHERE vacance_id = ? "
-                    "AND superseded_at IS NULL", (position, vid))
-        rows = [(vid, start.isoformat(), end.isoformat() if end else None, position,
-                 json.dumps(etat)) for start, end, etat in timeline(events)]
-        cur.executemany("INSERT INTO pv_vacances (vacance_id, valid_from, valid_to, "
-                        "recorded_from, etat) VALUES (?, ?, ?, ?, ?)", rows)
+        replace_timeline(cur, "pv_vacances", "vacance_id", vid, position, timeline(events))
 
 
 def lire_vacance(cur: Cursor, vacance_id: str, as_of: date,
                  known_at_position: int) -> dict[str, Any] | None:
-    cur.execute(
-        f"SELECT etat FROM pv_vacances WHERE vacance_id = ? AND valid_from <= ? AND "
-        f"(valid_to IS NULL OR valid_to > ?) AND {BELIEVED} ORDER BY valid_from DESC LIMIT 1",
-        (vacance_id, as_of.isoformat(), as_of.isoformat(), known_at_position,
-         known_at_position),
-    )
-    row = cur.fetchone()
-    return None if row is None else json.loads(row[0])
-
-
-__all__ = ["VacancesView", "lire_vacance", "timeline"]
+    return read_timeline(cur, "pv_vacances", "vacance_id", vacance_id, as_of,
+                         known_at_position)

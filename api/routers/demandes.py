@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdemDep, KnownAt, ProjectionsDep
-from api.routers.common import respond
+from api.routers.common import read_or_404, respond
 from api.schemas import DemandeIn, RadiationIn, SeparationIn, SituationIn
 from domain.application import READERS, exiger
-from domain.errors import Introuvable
 
 router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
 
@@ -48,18 +45,7 @@ def get_demande(demande_id: str, acteur: ActeurDep, app: AppDep, vues: Projectio
     """The demande on `as_of` (default today) as recorded by `known_at` (default now),
     from the bitemporal read model."""
     exiger(acteur, READERS)
-    try:
-        key = str(UUID(demande_id))
-    except ValueError:
-        raise Introuvable(f"Unknown demande {demande_id}.",
-                          details={"demande_id": demande_id}) from None
-    jour = as_of or app.today()
-    vue = vues.demande(key, jour, known_at)
-    if vue is None:
-        raise Introuvable("No such demande filed on that date as known then.",
-                          details={"demande_id": demande_id, "as_of": jour.isoformat(),
-                                   "known_at": known_at.isoformat() if known_at else None})
-    return JSONResponse(vue)
+    return read_or_404("demande", demande_id, as_of or app.today(), known_at, vues.demande)
 
 
 @router.get("/{demande_id}/historique")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdemDep, KnownAt, ProjectionsDep
-from api.routers.common import respond
+from api.routers.common import read_or_404, respond
 from api.schemas import BailIn, DecisionsIn, DesignationIn, RefusIn, VacanceIn
 from domain.application import READERS, exiger
-from domain.errors import Introuvable
 
 router = APIRouter(prefix="/v1", tags=["vacances"])
 
@@ -56,15 +53,4 @@ def get_vacance(vacance_id: str, acteur: ActeurDep, app: AppDep, vues: Projectio
     """The cycle on `as_of` (default today), only the acts dated on or before it, as
     recorded by `known_at` (default now), from the bitemporal read model."""
     exiger(acteur, READERS)
-    try:
-        key = str(UUID(vacance_id))
-    except ValueError:
-        raise Introuvable(f"Unknown vacance {vacance_id}.",
-                          details={"vacance_id": vacance_id}) from None
-    jour = as_of or app.today()
-    vue = vues.vacance(key, jour, known_at)
-    if vue is None:
-        raise Introuvable("No such vacance declared on that date as known then.",
-                          details={"vacance_id": vacance_id, "as_of": jour.isoformat(),
-                                   "known_at": known_at.isoformat() if known_at else None})
-    return JSONResponse(vue)
+    return read_or_404("vacance", vacance_id, as_of or app.today(), known_at, vues.vacance)
