@@ -14,6 +14,13 @@ from typing import Any
 from eventsourcing.application import Application
 
 
+def version_recorded_by(app: Application[Any], key: Any, position: int) -> int | None:
+    """The last version of an aggregate recorded at or before `position`."""
+    positions = app.side.positions(key)  # type: ignore[attr-defined]
+    recorded = [version for version, (at, _) in positions.items() if at <= position]
+    return max(recorded) if recorded else None
+
+
 class AggregateCache:
     def __init__(self, app: Application[Any], size: int = 20_000) -> None:
         self.app = app
@@ -32,11 +39,15 @@ class AggregateCache:
         self._remember(key, aggregate)
         return aggregate
 
-    def state(self, key: Any) -> Any | None:
-        """The aggregate as of the last of its events seen here; None if none was seen."""
+    def state(self, key: Any, position: int) -> Any | None:
+        """The aggregate as of `position`, the view's position: from what this cache saw,
+        else (after a restart) from the store, up to the last version recorded by then."""
         version = self._versions.get(key)
         if version is None:
-            return None
+            found = version_recorded_by(self.app, key, position)
+            if found is None:
+                return None
+            version = self._versions[key] = found
         aggregate = self._cache.get(key)
         if aggregate is None or aggregate.version != version:
             aggregate = self.app.repository.get(key, version=version)

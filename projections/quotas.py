@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 
@@ -50,7 +51,6 @@ class QuotasView:
 
     def __init__(self, app: Application[Any]) -> None:
         self.aggregates = AggregateCache(app)
-        self.lease_of: dict[str, str] = {}  # demande id -> vacance id of its lease
 
     def create(self, cur: Cursor) -> None:
         for statement in DDL:
@@ -58,13 +58,15 @@ class QuotasView:
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         aggregate = self.aggregates.after(event)
-        if isinstance(aggregate, Vacance) and aggregate.bail and type(event).__name__ in (
-                "BailSigne",):
+        if isinstance(event, Vacance.BailSigne):
             self._refresh(cur, str(aggregate.id), position)
-        elif isinstance(aggregate, Demande) and str(aggregate.id) in self.lease_of:
-            self._refresh(cur, self.lease_of[str(aggregate.id)], position)
-        elif isinstance(aggregate, Territoire) and type(event).__name__ == (
-                "SeuilPremierQuartilePublie"):
+        elif isinstance(aggregate, Demande):
+            # The lease of this demande, from the table (not memory): right after a restart.
+            cur.execute("SELECT vacance_id FROM pv_baux WHERE demande_id = ? AND "
+                        "superseded_at IS NULL", (str(aggregate.id),))
+            for (vacance_id,) in cur.fetchall():
+                self._refresh(cur, vacance_id, position)
+        elif isinstance(event, Territoire.SeuilPremierQuartilePublie):
             cur.execute(f"SELECT vacance_id FROM pv_baux WHERE territoire_id = ? AND "
                         f"date_signature >= ? AND {BELIEVED}",
                         (aggregate.territoire_id, f"{event.annee}-01-01", position, position))
@@ -72,10 +74,8 @@ class QuotasView:
                 self._refresh(cur, vacance_id, position)
 
     def _refresh(self, cur: Cursor, vacance_id: str, position: int) -> None:
-        from uuid import UUID
-
-        vacance = self.aggregates.state(UUID(vacance_id))
-        row = self.fact(vacance)
+        vacance = self.aggregates.state(UUID(vacance_id), position)
+        row = self.fact(vacance, position)
         cur.execute(f"SELECT {', '.join(COLUMNS)} FROM pv_baux WHERE vacance_id = ? AND "
                     "superseded_at IS NULL", (vacance_id,))
         current = cur.fetchone()
@@ -85,22 +85,20 @@ class QuotasView:
                     "superseded_at IS NULL", (position, vacance_id))
         cur.execute(f"INSERT INTO pv_baux ({', '.join(COLUMNS)}, recorded_from) VALUES "
                     f"({', '.join('?' * (len(COLUMNS) + 1))})", (*row, position))
-        self.lease_of[row[1]] = vacance_id
 
-    def fact(self, vacance: Vacance) -> tuple[Any, ...]:
-        from uuid import UUID
-
+    def fact(self, vacance: Vacance, position: int) -> tuple[Any, ...]:
         bail = vacance.bail
         assert bail is not None
         jour: date = bail["date_signature"]
-        demande = self.aggregates.state(UUID(bail["demande_id"]))
-        territoire = self.aggregates.state(territoire_uuid(vacance.logement["territoire_id"]))
+        demande = self.aggregates.state(UUID(bail["demande_id"]), position)
+        territoire = self.aggregates.state(territoire_uuid(vacance.logement["territoire_id"]),
+                                          position)
         situation = demande.situation_au(jour)
         per_uc = demande.ressources_par_uc(jour)
         seuil = territoire.seuil_pour(jour.year) if isinstance(territoire, Territoire) else None
         premier_quartile = per_uc is not None and seuil is not None and per_uc < seuil
         reservataire_id = vacance.reservataire_id
-        reservataire = (self.aggregates.state(reservataire_uuid(reservataire_id))
+        reservataire = (self.aggregates.state(reservataire_uuid(reservataire_id), position)
                         if reservataire_id else None)
         par = vacance.designations[bail["demande_id"]]["par"]
         return (

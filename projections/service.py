@@ -20,6 +20,7 @@ from domain.application import HlmApplication
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Reservataire, Territoire
 from infra.settings import Settings
+from projections.aggregates import version_recorded_by
 from projections.bitemporal import position_at
 from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
 from projections.demandes import DemandesView, lire_demande
@@ -126,10 +127,10 @@ class Projections:
 
     def _as_known(self, cls: type, key: Any, position: int) -> Any | None:
         """A reference aggregate (territoire, réservataire) as recorded up to `position`."""
-        versions = [v for v, (p, _) in self.app.side.positions(key).items() if p <= position]
-        if not versions:
+        version = version_recorded_by(self.app, key, position)
+        if version is None:
             return None
-        agg = self.app.repository.get(key, version=max(versions))
+        agg = self.app.repository.get(key, version=version)
         return agg if isinstance(agg, cls) else None
 
     def quotas_bailleur(self, bailleur_id: str, territoire_id: str, annee: int, as_of: date,

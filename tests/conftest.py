@@ -16,6 +16,7 @@ from api.auth import make_token
 from domain.application import HlmApplication
 from infra.settings import Settings
 from infra.store import init_store
+from tests.helpers_lifecycle import Monde
 from tests.pg import DEFAULT_URL, ThrowawayCluster, answers
 
 SECRET = "test-secret-" + "x" * 32
@@ -71,3 +72,9 @@ def auth() -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {make_token(SECRET, role, org)}", **extra}
 
     return headers
+
+
+@pytest.fixture
+def monde(client: TestClient, auth: Callable[..., dict[str, str]]) -> Monde:
+    """The lifecycle builder of tests/helpers_lifecycle.py with its reference data set up."""
+    return Monde(client, auth).referentiel()

@@ -7,26 +7,16 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-from fastapi.testclient import TestClient
-
 from domain.application import HlmApplication
 from tests.helpers_lifecycle import (
     BAILLEUR,
     COMMUNE,
     RESERVATAIRE,
-    Headers,
     Monde,
     assert_error,
     designation,
     nothing_recorded,
 )
-
-
-@pytest.fixture
-def monde(client: TestClient, auth: Headers) -> Monde:
-    return Monde(client, auth).referentiel()
-
 
 # --- R-RESERVATAIRE-DELAI-1-MOIS (EX-08) ---------------------------------------------------
 

@@ -179,3 +179,22 @@ def test_quota_endpoint_roles_and_shape(client, auth, application):
                       headers=auth("admin")).status_code == 422
     r = client.get("/v1/quotas/reservataires/R1?annee=2023", headers=auth("reservataire", "R1"))
     assert r.status_code == 200 and r.json()["objectif"] == 0.25
+
+
+def test_a_correction_after_a_projector_restart_still_reaches_the_lease(application,
+                                                                        settings):
+    """The lease of a corrected demande is found from the table, not from memory."""
+    parc = Parc(application)
+    did, _ = parc.bail(date(2023, 4, 1), ressources="30000")
+    first = Projections(application, settings)
+    try:
+        assert figures(first, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 0
+    finally:
+        first.stop()
+    application.modifier_situation(ADMIN, did, date(2023, 1, 1),
+                                   {"ressources_annuelles": Decimal("6000")})
+    second = Projections(application, settings)
+    try:
+        assert figures(second, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 1
+    finally:
+        second.stop()

@@ -9,9 +9,6 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
-
 from domain.application import HlmApplication
 from infra.settings import Settings
 from projections.service import Projections
@@ -19,17 +16,11 @@ from tests.helpers_lifecycle import (
     BAILLEUR,
     COMMUNE,
     RESERVATAIRE,
-    Headers,
     Monde,
     assert_error,
     designation,
 )
 from tests.helpers_sec import ADMIN, declarer, deposer, seed_reference
-
-
-@pytest.fixture
-def monde(client: TestClient, auth: Headers) -> Monde:
-    return Monde(client, auth).referentiel()
 
 
 def _get(monde: Monde, vid: str, **params: str) -> Any:
