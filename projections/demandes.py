@@ -18,6 +18,7 @@ from domain.serialisation import jsonable
 from projections.aggregates import AggregateCache
 from projections.bitemporal import position_at, read_timeline, replace_timeline
 from projections.db import Cursor
+from projections.runner import TablesView
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS pv_demandes (demande_id TEXT NOT NULL, valid_from TEXT NOT "
@@ -34,15 +35,12 @@ def breakpoints(demande: Demande) -> list[date]:
     return sorted(points)
 
 
-class DemandesView:
+class DemandesView(TablesView):
     name = "demandes"
+    ddl = DDL
 
     def __init__(self, app: Application[Any]) -> None:
         self.aggregates = AggregateCache(app)
-
-    def create(self, cur: Cursor) -> None:
-        for statement in DDL:
-            cur.execute(statement)
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         demande = self.aggregates.after(event)

@@ -27,6 +27,7 @@ from domain.vacance import Vacance
 from projections.aggregates import AggregateCache
 from projections.bitemporal import BELIEVED
 from projections.db import Cursor
+from projections.runner import TablesView
 
 COLUMNS = ("vacance_id", "demande_id", "bailleur_id", "territoire_id", "reservataire_id",
            "reservataire_type", "date_signature", "qpv", "premier_quartile", "reloge", "dalo",
@@ -46,15 +47,12 @@ DDL = (
 )
 
 
-class QuotasView:
+class QuotasView(TablesView):
     name = "quotas"
+    ddl = DDL
 
     def __init__(self, app: Application[Any]) -> None:
         self.aggregates = AggregateCache(app)
-
-    def create(self, cur: Cursor) -> None:
-        for statement in DDL:
-            cur.execute(statement)
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         aggregate = self.aggregates.after(event)

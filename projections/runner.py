@@ -38,6 +38,16 @@ class View(Protocol):
         """Fold one domain event recorded at `position`."""
 
 
+class TablesView:
+    """A view whose `create` runs its `ddl` statements (each idempotent)."""
+
+    ddl: tuple[str, ...] = ()
+
+    def create(self, cur: Cursor) -> None:
+        for statement in self.ddl:
+            cur.execute(statement)
+
+
 class ViewError(Exception):
     def __init__(self, view: str, position: int, event_type: str, cause: BaseException):
         super().__init__(f"view {view} stopped at position {position} ({event_type}): {cause}")

@@ -26,6 +26,7 @@ from domain.serialisation import jsonable
 from domain.vacance import Vacance
 from projections.bitemporal import read_timeline, replace_timeline
 from projections.db import Cursor
+from projections.runner import TablesView
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS pv_vacances (vacance_id TEXT NOT NULL, valid_from TEXT NOT "
@@ -103,17 +104,14 @@ def timeline(events: list[Any]) -> list[tuple[date, date | None, dict[str, Any]]
             for i, (start, _, etat) in enumerate(rows)]
 
 
-class VacancesView:
+class VacancesView(TablesView):
     name = "vacances"
+    ddl = DDL
 
     def __init__(self, app: Application[Any], size: int = 20_000) -> None:
         self.app = app
         self.size = size
         self._events: OrderedDict[UUID, list[Any]] = OrderedDict()
-
-    def create(self, cur: Cursor) -> None:
-        for statement in DDL:
-            cur.execute(statement)
 
     def _events_jusqu_a(self, event: Any) -> list[Any]:
         """The vacancy's events up to this one: kept in memory, else read from the store."""
