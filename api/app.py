@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import demandes, quotas, referentiel, sante, vacances
+from api.routers import demandes, evenements, quotas, rapports, referentiel, sante, vacances
 from domain.application import HlmApplication
 from infra.settings import Settings
 from infra.store import open_application
@@ -47,5 +47,7 @@ def create_app(settings: Settings | None = None,
     app.include_router(demandes.router)
     app.include_router(vacances.router)
     app.include_router(quotas.router)
+    app.include_router(rapports.router)
     app.include_router(sante.router)
+    app.include_router(evenements.router)
     return app

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,6 +87,11 @@ class SideStore(Protocol):
     def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]: ...
 
     def nombre_evenements(self) -> int: ...
+
+    def enregistrements(self, debut: int, fin: int) -> dict[int, datetime]: ...
+
+    def evenements_de(self, originator_ids: Sequence[UUID], jusqua: int
+                      ) -> list[tuple[int, Any]]: ...
 
 
 ECRITURE = {"admin"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
@@ -119,6 +121,20 @@ def generate(
                             f"  {n:>10} events, business date {jour.isoformat()}"))
     finally:
         application.close()
+    if settings.uses_postgres:
+        # Fresh planner statistics: without them the per-aggregate position lookups of the
+        # read side are planned as scans of the whole log until autovacuum comes by.
+        import psycopg
+
+        assert settings.database_url is not None
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            from psycopg.sql import SQL, Identifier
+
+            tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s",
+                                  (settings.database_schema,)).fetchall()
+            for (name,) in tables:
+                conn.execute(SQL("ANALYZE {}.{}").format(
+                    Identifier(settings.database_schema), Identifier(name)))
     table = Table("event", "count")
     for kind, count in bilan.par_type.items():
         table.add_row(kind, str(count))
@@ -165,6 +181,44 @@ def project(batch_size: int = typer.Option(1000, help="Events per transaction"))
         application.close()
 
 
+@app.command()
+def replay(
+    as_of: str = typer.Option(..., "--as-of", help="Business date, YYYY-MM-DD"),
+    known_at: str = typer.Option(None, "--known-at",
+                                 help="Record time bound, ISO 8601 (default: everything; "
+                                      "without an offset, local time)"),
+    out: Path = typer.Option(..., "--out", help="JSON file to write", dir_okay=False),
+) -> None:
+    """Auditor's check: replay the log in memory up to KNOWN_AT and write every quota and
+    every active demande's seniority as of AS_OF, without the read models."""
+    import json
+    from datetime import date, datetime
+
+    from infra.store import open_application
+    from projections.replay import rapport
+
+    try:
+        jour = date.fromisoformat(as_of)
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {as_of!r}",
+                                 param_hint="--as-of") from None
+    try:
+        moment = datetime.fromisoformat(known_at) if known_at is not None else None
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO 8601 date-time: {known_at!r}",
+                                 param_hint="--known-at") from None
+    application = open_application(Settings())
+    try:
+        body = rapport(application, jour, moment)
+    finally:
+        application.close()
+    out.write_text(json.dumps(body, ensure_ascii=False, indent=1))
+    console.print(f"[green]replayed {body['evenements']} events[/green] (position "
+                  f"{body['position']}): {len(body['bailleurs'])} bailleur/territoire "
+                  f"figures, {len(body['reservataires'])} réservataires, "
+                  f"{len(body['demandes'])} active demandes -> {out}")
+
+
 projections_app = typer.Typer(help="Read models: status")
 app.add_typer(projections_app, name="projections")
 
@@ -190,6 +244,207 @@ def projections_status() -> None:
         vues.stop()
         application.close()
 
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    view: list[str] = typer.Option(None, "--view",
+                                   help="Rebuild only this view (repeatable; default all)"),
+    batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Events per transaction"),
+) -> None:
+    """Build fresh view tables side by side while the live ones keep serving, then swap
+    them in at once (a running projector goes on from the swapped positions)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from infra.store import open_application
+    from projections.rebuild import RebuildBusy, RebuildError, rebuild, select_views
+
+    settings = Settings()
+    application = open_application(settings)
+    try:
+        try:
+            names = [v.name for v in select_views(application, view or None)]
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--view") from None
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("events"), TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(f"rebuilding {', '.join(names)}", total=None)
+
+            def progress(reached: int, head: int) -> None:
+                bar.update(task, completed=reached, total=head)
+
+            try:
+                result = rebuild(application, settings, names, batch_size, progress)
+            except RebuildBusy as exc:
+                console.print(f"[red]{exc}; exiting[/red]")
+                raise typer.Exit(code=3) from None
+            except RebuildError as exc:
+                console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(code=1) from None
+        rate = result.events / result.seconds if result.seconds else 0.0
+        console.print(f"[green]swapped in[/green] {result.positions} — {result.events} "
+                      f"events in {result.seconds:.1f} s ({rate:,.0f} events/s)")
+    finally:
+        application.close()
+
+
+relay_app = typer.Typer(help="Publish the store's events to HLM_KAFKA_TOPIC from the relay's "
+                        "last position, until stopped; `hlm relay status` shows its lag")
+app.add_typer(relay_app, name="relay")
+
+
+def _log_to_stderr() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # kafka-python repeats every refused connection; the relay says it once per retry.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+
+
+@relay_app.callback(invoke_without_command=True)
+def relay(ctx: typer.Context,
+          batch_size: int = typer.Option(None, "--batch-size", min=1, max=10000,
+                                         help="Events per acknowledged batch "
+                                              "(default HLM_RELAY_BATCH_SIZE)"),
+          poll: float = typer.Option(0.5, "--poll", min=0.01,
+                                     help="Seconds between looks at the store when idle "
+                                          "(PostgreSQL also wakes it on each commit)"),
+          max_backoff: float = typer.Option(10.0, "--max-backoff", min=0.1,
+                                            help="Longest wait between retries when the "
+                                                 "broker or the store is down"),
+          ) -> None:
+    """Publish the store's events to Kafka from the relay's last position (until stopped)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import logging
+    import signal
+    import threading
+
+    from infra.locks import StoreLock
+    from infra.relay import StoreWakeup, relay_for
+    from infra.store import open_application
+    from projections.service import view_db
+
+    _log_to_stderr()
+    log = logging.getLogger("hlm.relay")
+    settings = Settings()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    application = open_application(settings)
+    db = view_db(settings)
+    relayeur = relay_for(application, settings, db, batch_size=batch_size)
+    lock = StoreLock(settings, f"relay-{relayeur.nom}")
+    wakeup = StoreWakeup(application, settings)
+    try:
+        said = False
+        while not lock.acquire():
+            if not said:
+                log.info("another relay works on this store; waiting as a standby")
+                said = True
+            if stop.wait(2.0):
+                return
+        relayeur.setup()  # the position as the previous relay left it
+        status = relayeur.status()
+        log.info("relay to topic %s on %s from position %d (head %d, lag %d events, "
+                 "batches of %d)", settings.kafka_topic, settings.kafka_bootstrap,
+                 status.position, status.tete, status.retard, relayeur.batch_size)
+        relayeur.run(stop, poll=poll, max_backoff=max_backoff, wakeup=wakeup)
+        log.info("relay stopped at position %d", relayeur.position)
+    finally:
+        relayeur.close()
+        wakeup.close()
+        lock.release()
+        db.close()
+        application.close()
+
+
+@relay_app.command("status")
+def relay_status(max_lag: int = typer.Option(None, "--max-lag", min=0,
+                                             help="Exit with code 1 when the relay is more "
+                                                  "than this many events behind (health check)")
+                 ) -> None:
+    """The relay's position, the store's head and the lag between them."""
+    from infra.relay import relay_for
+    from infra.store import open_application
+    from projections.service import view_db
+
+    settings = Settings()
+    application = open_application(settings)
+    db = view_db(settings)
+    try:
+        status = relay_for(application, settings, db).status()
+    finally:
+        db.close()
+        application.close()
+    console.print(f"relay {status.nom}: position {status.position}, head {status.tete}, "
+                  f"lag {status.retard} events, last commit {status.mis_a_jour or 'never'}")
+    if max_lag is not None and status.retard > max_lag:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def tail(from_beginning: bool = typer.Option(False, "--from-beginning",
+                                             help="Start at the topic's first message (for a "
+                                                  "group: only when it has no offset yet)"),
+         group: str = typer.Option(None, "--group",
+                                   help="Consumer group: commits its offsets and resumes "
+                                        "there next time"),
+         limit: int = typer.Option(None, "--limit", min=1, help="Stop after N events"),
+         idle: float = typer.Option(None, "--idle", min=0.1,
+                                    help="Stop after S seconds without a message"),
+         ) -> None:
+    """Print the event stream of HLM_KAFKA_TOPIC, one JSON line per event, without the
+    duplicates of the relay's at-least-once delivery (on ce_id)."""
+    import sys
+
+    from infra.tail import tail as suivre
+
+    settings = Settings()
+    err = Console(stderr=True)
+
+    def emit(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    try:
+        dedup = suivre(settings.kafka_bootstrap, settings.kafka_topic, group=group,
+                       from_beginning=from_beginning, limit=limit, idle=idle, emit=emit)
+    except KeyboardInterrupt:
+        return
+    err.print(f"{len(dedup.versions)} aggregates, {dedup.duplicates} duplicates dropped")
+
+
+
+@app.command()
+def schemas(
+    dossier: Path = typer.Option(Path("docs"), "--dossier",
+                                 help="Where asyncapi.yaml and schemas/ go"),
+    verifier: bool = typer.Option(False, "--verifier",
+                                  help="Write nothing; exit 1 if the files are out of date"),
+) -> None:
+    """Generate the public event contract from its models: <dossier>/asyncapi.yaml
+    (AsyncAPI 3) and <dossier>/schemas/<type>.json (a JSON Schema per public type)."""
+    from infra.asyncapi import ecarts, ecrire
+
+    if verifier:
+        stale = ecarts(dossier)
+        for rel in stale:
+            console.print(f"out of date: {dossier / rel}")
+        if stale:
+            raise typer.Exit(1)
+        console.print("contract files up to date")
+        return
+    written = ecrire(dossier)
+    console.print(f"{len(written)} files written under {dossier}")
 
 if __name__ == "__main__":
     app()

@@ -209,12 +209,20 @@ class _Ecrivain:
         """After a failure of the generator: stop, keeping the batches already saved."""
 
 
+def en_ordre(aggregats: list[Aggregate]) -> list[Any]:
+    """The pending events of a batch in the order the acts happened (creation time; stable,
+    so each aggregate keeps its version order): a lease is never recorded before the demande
+    it concerns, even when both are saved in the same transaction."""
+    evenements = [e for agg in aggregats for e in agg.collect_events()]
+    return sorted(evenements, key=lambda e: e.timestamp)
+
+
 class _EcrivainDirect(_Ecrivain):
     def __init__(self, app: HlmApplication) -> None:
         self.app = app
 
     def envoyer(self, aggregats: list[Aggregate], nombre: int) -> None:
-        recordings = self.app.save(*aggregats)
+        recordings = self.app.save(*en_ordre(aggregats))
         if len(recordings) != nombre:
             raise GenerationIncoherente(f"saved {len(recordings)} events, {nombre} counted")
         self.enregistres += nombre
@@ -320,7 +328,7 @@ class _EcrivainProcessus(_Ecrivain):
     def envoyer(self, aggregats: list[Aggregate], nombre: int) -> None:
         # All the pending events of each aggregate, taken here: the generator owns the
         # aggregates, the writer receives their events.
-        evenements = [e for agg in aggregats for e in agg.collect_events()]
+        evenements = en_ordre(aggregats)
         if len(evenements) != nombre:
             raise GenerationIncoherente(f"{len(evenements)} events pending, {nombre} counted")
         while self.attendus and self._recevoir(0):

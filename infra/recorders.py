@@ -62,6 +62,31 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT COUNT(*) FROM {self.events_table_name}")
             return int(c.fetchone()[0])
 
+    def enregistrements(self, debut: int, fin: int) -> dict[int, datetime]:
+        """Record time of every position from `debut` to `fin` (inclusive), one query."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position, enregistre_le FROM hlm_enregistrements "
+                      "WHERE position BETWEEN ? AND ?", (debut, fin))
+            return {row[0]: datetime.fromisoformat(row[1]) for row in c.fetchall()}
+
+    def evenements_de(self, originator_ids: Sequence[UUID], jusqua: int
+                      ) -> list[tuple[int, StoredEvent]]:
+        """(position, stored event) of these aggregates up to position `jusqua`, in order."""
+        out: list[tuple[int, StoredEvent]] = []
+        ids = [i.hex for i in originator_ids]
+        with self.datastore.transaction(commit=False) as c:
+            for k in range(0, len(ids), 500):  # SQLite bounds the number of parameters
+                chunk = ids[k:k + 500]
+                c.execute(
+                    f"SELECT rowid, originator_id, originator_version, topic, state "
+                    f"FROM {self.events_table_name} WHERE originator_id IN "
+                    f"({', '.join('?' * len(chunk))}) AND rowid <= ?", (*chunk, jusqua))
+                out += [(row[0], StoredEvent(originator_id=UUID(row[1]),
+                                             originator_version=row[2], topic=row[3],
+                                             state=bytes(row[4])))
+                        for row in c.fetchall()]
+        return sorted(out, key=lambda pair: pair[0])
+
     def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -102,6 +127,14 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
         # conflict leaves a gap, so the highest id is not the number of events.
         self._sql_count = SQL("SELECT count(*) AS n FROM {schema}.{table}").format(
             schema=schema, table=Identifier(self.events_table_name))
+        self._sql_enregistrements = SQL(
+            "SELECT position, enregistre_le FROM {schema}.hlm_enregistrements "
+            "WHERE position BETWEEN %s AND %s").format(schema=schema)
+        self._sql_evenements_de = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE originator_id = ANY(%s) AND notification_id <= %s "
+            "ORDER BY notification_id").format(schema=schema,
+                                               table=Identifier(self.events_table_name))
         self._sql_positions = SQL(
             "SELECT e.originator_version, e.notification_id, r.enregistre_le "
             "FROM {schema}.{table} e LEFT JOIN {schema}.hlm_enregistrements r "
@@ -140,6 +173,21 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self._sql_count, prepare=True)
             row = curs.fetchone()
         return int(row["n"]) if row else 0
+
+    def enregistrements(self, debut: int, fin: int) -> dict[int, datetime]:
+        """Record time of every position from `debut` to `fin` (inclusive), one query."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_enregistrements, (debut, fin), prepare=True)
+            return {row["position"]: row["enregistre_le"] for row in curs.fetchall()}
+
+    def evenements_de(self, originator_ids: Sequence[UUID], jusqua: int
+                      ) -> list[tuple[int, StoredEvent]]:
+        """(position, stored event) of these aggregates up to position `jusqua`, in order."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_evenements_de, (list(originator_ids), jusqua), prepare=True)
+            return [(row["notification_id"], StoredEvent(
+                originator_id=row["originator_id"], originator_version=row["originator_version"],
+                topic=row["topic"], state=bytes(row["state"]))) for row in curs.fetchall()]
 
     def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]:
         with self.datastore.transaction(commit=False) as curs:

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     projector: Literal["auto", "thread", "external"] = Field(
         "auto", description="Where the projection runner works: auto = a thread of "
         "`hlm serve` on SQLite, its own process (`hlm project`) on PostgreSQL")
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers (host:port, comma separated)")
+    kafka_topic: str = Field("hlm.evenements", description="Topic the relay publishes to")
+    kafka_partitions: int = Field(
+        6, ge=1, description="Partitions of the topic when the relay creates it")
+    relay_batch_size: int = Field(
+        500, ge=1, le=10000, description="Events the relay publishes per acknowledged batch")
 
     @property
     def projector_in_process(self) -> bool:

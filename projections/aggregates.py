@@ -33,6 +33,8 @@ class AggregateCache:
         aggregate = self._cache.pop(key, None)
         if aggregate is not None and aggregate.version == event.originator_version - 1:
             aggregate = event.mutate(aggregate)
+        elif event.originator_version == 1:  # the creation event: no need to read the store
+            aggregate = event.mutate(None)
         else:
             aggregate = self.app.repository.get(key, version=event.originator_version)
         self._versions[key] = event.originator_version

@@ -18,8 +18,12 @@ def position_at(cur: Cursor, known_at: datetime | None) -> int:
     if known_at is None:
         cur.execute("SELECT COALESCE(MAX(position), 0) FROM hlm_enregistrements")
     else:
-        cur.execute("SELECT COALESCE(MAX(position), 0) FROM hlm_enregistrements "
-                    "WHERE enregistre_le <= ?", (_as_stored(cur, known_at),))
+        # Record times follow positions (ARCHITECTURE.md, Record time), so the latest record
+        # time at or before `known_at` is the last position: one index probe, where
+        # MAX(position) would make PostgreSQL walk the whole table back to that time.
+        cur.execute("SELECT position FROM hlm_enregistrements WHERE enregistre_le <= ? "
+                    "ORDER BY enregistre_le DESC, position DESC LIMIT 1",
+                    (_as_stored(cur, known_at),))
     row = cur.fetchone()
     return int(row[0]) if row else 0
 

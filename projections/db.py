@@ -50,6 +50,11 @@ class _PgCursor:
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._cur.fetchall()
 
+    def pipeline(self) -> Any:
+        """Send the next statements without waiting for each one's result (a fetch still
+        waits for its own); errors surface at the fetch or when the block ends."""
+        return self._cur.connection.pipeline()
+
 
 class PostgresViewDB:
     dialect = "postgres"

@@ -2,8 +2,10 @@
 
 On each event of a demande, its business-time timeline is recomputed from the aggregate's
 state (one row per interval between the dates at which something changes) and replaces the
-rows believed so far. A read at (as_of, known_at) is one indexed row; `anciennete_jours` is
-computed at read time.
+rows believed so far. A read at (as_of, known_at) is one indexed row; what depends on the
+read date itself is computed at read time: `anciennete_jours`, and `categories_en_vigueur`
+(R-PRIORITY-CATEGORIES: a category counts from the day the law lists it, a date that is
+not one of the demande's own).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from domain.demande import Demande
+from domain.rules.priorities import r_priority_categories
 from domain.serialisation import jsonable
 from projections.aggregates import AggregateCache
 from projections.bitemporal import position_at, read_timeline, replace_timeline
@@ -43,6 +46,8 @@ class DemandesView(TablesView):
         self.aggregates = AggregateCache(app)
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
+        if not isinstance(event, Demande.Event):
+            return
         demande = self.aggregates.after(event)
         if not isinstance(demande, Demande):
             return
@@ -51,8 +56,8 @@ class DemandesView(TablesView):
         for i, start in enumerate(points):
             end = points[i + 1] if i + 1 < len(points) else None
             etat = jsonable(demande.vue(start))
-            etat.pop("anciennete_jours", None)
-            etat.pop("as_of", None)
+            for computed_at_read in ("anciennete_jours", "as_of", "categories_en_vigueur"):
+                etat.pop(computed_at_read, None)
             periods.append((start, end, etat))
         replace_timeline(cur, "pv_demandes", "demande_id", str(demande.id), position, periods)
 
@@ -64,6 +69,7 @@ def lire_demande(cur: Cursor, demande_id: str, as_of: date,
     if etat is None:
         return None
     etat["anciennete_jours"] = max(0, (as_of - date.fromisoformat(etat["date_anciennete"])).days)
+    etat["categories_en_vigueur"] = r_priority_categories(etat["categories_prioritaires"], as_of)
     etat["as_of"] = as_of.isoformat()
     return etat
 

@@ -4,11 +4,22 @@ Each view keeps its own position in `hlm_vues`. A batch of events is applied to 
 its position moved in **one** transaction, so a crash replays a whole batch or nothing. A
 view whose `apply` fails stops at the failing position with the event type recorded; the
 other views go on. One runner at a time per database (see `ProjectorLock`).
+
+Guarded positions: the first statement of a batch's transaction moves the view's row of
+`hlm_vues` on condition that it still holds the position the batch started from
+(`... WHERE nom = ? AND position = ?`). If another writer moved it meanwhile (a second runner
+that bypassed the lock, or `hlm projections rebuild` swapping fresh tables in), no row
+matches: the batch is rolled back, the view's caches are dropped and the next step starts
+again from the position found in the table. Because that update comes first, a batch waiting
+for the row holds no lock on the view's tables, so a swap that locks the rows first and then
+drops the tables cannot deadlock with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +29,7 @@ from typing import Any, Protocol
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from projections.aggregates import AggregateCache
 from projections.db import Cursor, ViewDB
 
 log = logging.getLogger("hlm.projections")
@@ -38,6 +50,9 @@ class View(Protocol):
         """Fold one domain event recorded at `position`."""
 
 
+_CREATE_TABLE = re.compile(r"\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
+
+
 class TablesView:
     """A view whose `create` runs its `ddl` statements (each idempotent)."""
 
@@ -47,11 +62,38 @@ class TablesView:
         for statement in self.ddl:
             cur.execute(statement)
 
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables the view writes: those its `ddl` creates."""
+        return tuple(m.group(1) for s in self.ddl if (m := _CREATE_TABLE.match(s)))
+
+    @property
+    def table_ddl(self) -> tuple[str, ...]:
+        """The statements of `ddl` that create tables (the others create indexes)."""
+        return tuple(s for s in self.ddl if _CREATE_TABLE.match(s))
+
+    def reset(self) -> None:
+        """Forget what was cached from the events applied so far: the view's tables moved
+        to a position this instance did not bring them to (or a batch was rolled back).
+        Aggregate caches answer `state(id, position)` from the versions they saw, which
+        would be wrong after a jump; a new cache reads the store instead."""
+        for name, value in list(vars(self).items()):
+            if isinstance(value, AggregateCache):
+                setattr(self, name, AggregateCache(value.app, value.size))
+
 
 class ViewError(Exception):
     def __init__(self, view: str, position: int, event_type: str, cause: BaseException):
         super().__init__(f"view {view} stopped at position {position} ({event_type}): {cause}")
         self.view, self.position, self.event_type = view, position, event_type
+
+
+class _Superseded(Exception):
+    """The view's row no longer holds the position the batch started from."""
+
+
+class _Pipelined(Exception):
+    """A pipelined batch failed somewhere: to be tried again one statement at a time."""
 
 
 @dataclass
@@ -69,7 +111,11 @@ class Runner:
         self.db = db
         self.views = {v.name: v for v in views}
         self.batch_size = batch_size
+        self.pipeline = True  # see `_commit`
         self._advanced = threading.Condition()
+        # Per view, the position this runner last brought it to: its caches hold what it
+        # saw up to there. A different position in `hlm_vues` means someone else moved it.
+        self._known: dict[str, int] = {}
 
     def setup(self) -> None:
         with self.db.transaction() as cur:
@@ -87,53 +133,103 @@ class Runner:
                 if r[0] in self.views}
 
     def step(self) -> int:
-        """Apply the next batch to every running view; the number of events applied."""
+        """Apply the next batch to every running view; the number of events applied.
+
+        A batch superseded by another writer (see the module doc) is dropped and the step
+        starts again from the positions found in `hlm_vues`, a few times at most: if another
+        runner keeps moving the views first, it is doing the work."""
+        for _ in range(3):
+            applied, superseded = self._step()
+            if applied or not superseded:
+                return applied
+        return 0
+
+    def _step(self) -> tuple[int, bool]:
         statuses = self.statuses()
         running = {n: s for n, s in statuses.items() if s.erreur is None}
         if not running:
-            return 0
+            return 0, False
+        for name, status in running.items():
+            if self._known.get(name) != status.position:
+                self._reset(name)
         start = min(s.position for s in running.values()) + 1
         notifications = self.app.recorder.select_notifications(start, self.batch_size)
         if not notifications:
-            return 0
+            return 0, False
         events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
-        applied = 0
+        applied, superseded = 0, False
         for name, status in running.items():
             todo = [(n, e) for n, e in events if n.id > status.position]
             if todo:
-                applied = max(applied, self._apply_batch(self.views[name], todo))
+                done = self._apply_batch(self.views[name], status.position, todo)
+                if done is None:
+                    superseded = True
+                else:
+                    applied = max(applied, done)
         with self._advanced:
             self._advanced.notify_all()
-        return applied
+        return applied, superseded
 
-    def _apply_batch(self, view: View, todo: list[tuple[Notification, Any]]) -> int:
+    def _reset(self, name: str) -> None:
+        self._known.pop(name, None)
+        reset = getattr(self.views[name], "reset", None)
+        if reset is not None:
+            reset()
+
+    def _apply_batch(self, view: View, start: int,
+                     todo: list[tuple[Notification, Any]]) -> int | None:
+        """Events applied, or None when another writer moved the view first."""
         try:
-            self._commit(view, todo, error=None)
-            return len(todo)
+            try:
+                done = self._commit(view, start, todo, error=None, pipelined=self.pipeline)
+            except _Pipelined:
+                # Statements sent ahead fail at a later fetch or at the end, not at the
+                # event that sent them: again one statement at a time, to find it.
+                done = self._commit(view, start, todo, error=None, pipelined=False)
+            return len(todo) if done else None
         except ViewError as exc:
             good = [(n, e) for n, e in todo if n.id < exc.position]
             log.error("%s", exc)
-            self._commit(view, good, error=str(exc))
-            return len(good)
+            done = self._commit(view, start, good, error=str(exc), pipelined=False)
+            return len(good) if done else None
 
-    def _commit(self, view: View, todo: list[tuple[Notification, Any]],
-                error: str | None) -> None:
+    def _commit(self, view: View, start: int, todo: list[tuple[Notification, Any]],
+                error: str | None, pipelined: bool) -> bool:
+        """Apply `todo` and move the view from `start`, in one transaction; False (and
+        nothing done) if the view's row no longer holds `start`. `pipelined`: on PostgreSQL
+        the view's statements go without waiting for each result (one round trip per
+        fetch, not per statement); a failure then raises `_Pipelined`."""
         now = datetime.now(UTC).isoformat()
-        with self.db.transaction() as cur:
-            position = None
-            for notification, event in todo:
-                try:
-                    view.apply(cur, event, notification.id)
-                except Exception as cause:
-                    raise ViewError(view.name, notification.id, type(event).__qualname__,
-                                    cause) from cause
-                position = notification.id
-            if position is not None:
-                cur.execute("UPDATE hlm_vues SET position = ?, mis_a_jour = ? WHERE nom = ?",
-                            (position, now, view.name))
-            if error is not None:
-                cur.execute("UPDATE hlm_vues SET erreur = ?, mis_a_jour = ? WHERE nom = ?",
-                            (error, now, view.name))
+        end = todo[-1][0].id if todo else start
+        piped = False
+        try:
+            with self.db.transaction() as cur:
+                cur.execute("UPDATE hlm_vues SET position = ?, erreur = ?, mis_a_jour = ? "
+                            "WHERE nom = ? AND position = ? AND erreur IS NULL RETURNING nom",
+                            (end, error, now, view.name, start))
+                if cur.fetchone() is None:
+                    raise _Superseded
+                pipeline = getattr(cur, "pipeline", None) if pipelined else None
+                piped = pipeline is not None
+                with pipeline() if pipeline is not None else contextlib.nullcontext():
+                    for notification, event in todo:
+                        try:
+                            view.apply(cur, event, notification.id)
+                        except Exception as cause:
+                            raise ViewError(view.name, notification.id,
+                                            type(event).__qualname__, cause) from cause
+        except _Superseded:
+            log.info("view %s moved by another writer; batch from %s dropped", view.name,
+                     start)
+            self._reset(view.name)
+            return False
+        except BaseException as exc:
+            self._reset(view.name)  # its caches saw the rolled-back events
+            if piped and isinstance(exc, Exception):
+                raise _Pipelined from exc
+            raise
+        self._known[view.name] = end
+        return True
 
     def catch_up(self) -> int:
         total = 0

@@ -7,66 +7,42 @@ waits (in a thread) or exits with a clear message (`hlm project`).
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
-
-import psycopg
 
 from domain.application import HlmApplication
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Reservataire, Territoire
+from infra.locks import StoreLock
 from infra.settings import Settings
 from projections.aggregates import version_recorded_by
 from projections.bitemporal import position_at
 from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
 from projections.demandes import DemandesView, lire_demande
-from projections.quotas import QuotasView, quotas_bailleur, quotas_reservataire
-from projections.runner import Runner
+from projections.quotas import (
+    QuotasView,
+    comptes_bailleur,
+    figures_bailleur,
+    quotas_bailleur,
+    quotas_reservataire,
+    stamp,
+)
+from projections.runner import Runner, TablesView
+from projections.semestre import lignes, rapport
 from projections.vacances import VacancesView, lire_vacance
 
 log = logging.getLogger("hlm.projections")
 
 
-class ProjectorLock:
-    """A PostgreSQL advisory lock, or a file lock next to the SQLite store."""
+# One projector (or rebuild) per store: the lock is named after what it guards.
+ProjectorLock = StoreLock
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._conn: psycopg.Connection[Any] | None = None
-        self._file: Any = None
 
-    def acquire(self) -> bool:
-        if self.settings.uses_postgres:
-            assert self.settings.database_url is not None
-            self._conn = psycopg.connect(self.settings.database_url, autocommit=True)
-            row = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
-                                     (f"hlm-projector:{self.settings.database_schema}",)
-                                     ).fetchone()
-            if not (row and row[0]):
-                self.release()
-                return False
-            return True
-        path = Path(self.settings.data_dir) / "projector.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a")
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.release()
-            return False
-        return True
-
-    def release(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+def all_views(app: HlmApplication) -> list[TablesView]:
+    """Fresh instances of every view, in the order the runner applies them."""
+    return [DemandesView(app), VacancesView(app), QuotasView(app)]
 
 
 def view_db(settings: Settings) -> ViewDB:
@@ -81,8 +57,7 @@ class Projections:
         self.app = app
         self.settings = settings
         self.db = view_db(settings)
-        self.runner = Runner(app, self.db,
-                             [DemandesView(app), VacancesView(app), QuotasView(app)])
+        self.runner = Runner(app, self.db, all_views(app))
         self.runner.setup()
         self.lock = ProjectorLock(settings)
         self._stop = threading.Event()
@@ -141,7 +116,25 @@ class Projections:
             territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
             body = quotas_bailleur(cur, territoire, bailleur_id, territoire_id, annee, as_of,
                                    position, self.settings.v20_effective_from)
-        return _stamp(body, as_of, known_at)
+        return stamp(body, as_of, known_at)
+
+    def rapport_semestre(self, bailleur_id: str, territoire_id: str, fin: date,
+                         known_at: datetime | None, avec_chiffres: bool = True
+                         ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """R-SEMESTER-REPORT for the semester ending on `fin`: the body (None when
+        `avec_chiffres` is false: the rows alone, for CSV) and the rows, at one position."""
+        self.fresh()
+        with self.db.transaction() as cur:
+            position = position_at(cur, known_at)
+            rows = lignes(cur, bailleur_id, territoire_id, fin, position)
+            if not avec_chiffres:
+                return None, rows
+            territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
+            comptes = comptes_bailleur(cur, bailleur_id, territoire_id, fin.year, fin, position)
+        v20 = self.settings.v20_effective_from
+        quotas = stamp(figures_bailleur(territoire, bailleur_id, territoire_id, fin.year, fin,
+                                        comptes, v20), fin, known_at)
+        return rapport(fin, quotas, comptes.semestre, rows, v20), rows
 
     def quotas_reservataire(self, reservataire_id: str, annee: int, as_of: date,
                             known_at: datetime | None) -> dict[str, Any]:
@@ -152,9 +145,6 @@ class Projections:
                                           position)
             body = quotas_reservataire(cur, reservataire, reservataire_id, annee, as_of,
                                        position, self.settings.v20_effective_from)
-        return _stamp(body, as_of, known_at)
+        return stamp(body, as_of, known_at)
 
 
-def _stamp(body: dict[str, Any], as_of: date, known_at: datetime | None) -> dict[str, Any]:
-    return {**body, "as_of": as_of.isoformat(),
-            "known_at": known_at.isoformat() if known_at else None}

@@ -17,6 +17,7 @@ from domain.application import HlmApplication
 from infra.settings import Settings
 from infra.store import init_store
 from tests.helpers_lifecycle import Monde
+from tests.kafka_broker import Broker
 from tests.pg import DEFAULT_URL, ThrowawayCluster, answers
 
 SECRET = "test-secret-" + "x" * 32
@@ -78,3 +79,14 @@ def auth() -> Callable[..., dict[str, str]]:
 def monde(client: TestClient, auth: Callable[..., dict[str, str]]) -> Monde:
     """The lifecycle builder of tests/helpers_lifecycle.py with its reference data set up."""
     return Monde(client, auth).referentiel()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A real Kafka-protocol broker (Tansu, memory storage) on a free port, for one test;
+    `broker.stop()` / `broker.start()` restart it on the same port."""
+    started = Broker(log=tmp_path / "broker.log").start()
+    try:
+        yield started
+    finally:
+        started.stop()

@@ -183,7 +183,8 @@ def test_quota_endpoint_roles_and_shape(client, auth, application):
 
 def test_a_correction_after_a_projector_restart_still_reaches_the_lease(application,
                                                                         settings):
-    """The lease of a corrected demande is found from the table, not from memory."""
+    """R-Q1-THRESHOLD / R-QUOTA-HORS-QPV-Q1-25: the lease of a corrected demande is found
+    from the table, not from memory."""
     parc = Parc(application)
     did, _ = parc.bail(date(2023, 4, 1), ressources="30000")
     first = Projections(application, settings)

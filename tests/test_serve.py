@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ import pytest
 
 from api.auth import decode_token
 from tests.helpers_sec import assert_error, demande_json, token
+from tests.processes import HLM, stop
 
-HLM = str(Path(sys.executable).with_name("hlm"))
 SERVE_SECRET = "serve-secret-" + "s" * 40
 STARTUP_TIMEOUT = 30.0
 
@@ -71,13 +70,7 @@ def _start(data_dir: Path, log: Path) -> Server:
 
 
 def _stop(server: Server) -> None:
-    if server.proc.poll() is None:
-        server.proc.terminate()
-        try:
-            server.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait(timeout=10)
+    stop(server.proc, timeout=10)
 
 
 @pytest.fixture

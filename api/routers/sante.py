@@ -10,6 +10,12 @@ from api.deps import ProjectionsDep
 router = APIRouter(prefix="/v1", tags=["santé"])
 
 
+@router.get("/ping")
+def get_ping() -> JSONResponse:
+    """Liveness for health checks (no token, no store access): the process answers."""
+    return JSONResponse({"statut": "ok"})
+
+
 @router.get("/sante")
 def get_sante(vues: ProjectionsDep) -> JSONResponse:
     head = vues.app.recorder.max_notification_id() or 0

@@ -1,0 +1,48 @@
+"""The pull feed of public events (API.md, Event feed): the same events, order and ids as
+the Kafka relay, without personal data (infra.public_events)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.auth import ActeurDep
+from api.deps import AppDep
+from domain.application import exiger
+from infra.public_events import page
+from infra.public_schemas import Enveloppe
+
+router = APIRouter(prefix="/v1", tags=["événements"])
+
+FEED_READERS = {"admin", "auditeur", "abonne"}
+LIMITE_DEFAUT = 100
+LIMITE_MAX = 1000
+# `apres + 1` must still be a bigint position (PostgreSQL and SQLite integers).
+POSITION_MAX = 2**63 - 2
+
+
+class PageEvenements(BaseModel):
+    evenements: list[Enveloppe]
+    suivant: int = Field(description="the position to pass as `apres` next time: the last "
+                                     "one served, or `apres` when there is nothing new")
+    limite: int = Field(description=f"the limit applied: `limite` capped at {LIMITE_MAX}")
+
+
+@router.get("/evenements", responses={200: {"model": PageEvenements}})
+def get_evenements(
+    acteur: ActeurDep,
+    app: AppDep,
+    apres: Annotated[int, Query(ge=0, le=POSITION_MAX,
+                                description="global position already seen")] = 0,
+    limite: Annotated[int, Query(ge=0, description=f"at most this many events; above "
+                                                   f"{LIMITE_MAX}, {LIMITE_MAX}")
+                      ] = LIMITE_DEFAUT,
+) -> JSONResponse:
+    exiger(acteur, FEED_READERS)
+    effective = min(limite, LIMITE_MAX)
+    events, suivant = page(app, apres, effective)
+    return JSONResponse({"evenements": [e.as_feed_item() for e in events],
+                         "suivant": suivant, "limite": effective})

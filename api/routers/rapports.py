@@ -1,0 +1,48 @@
+"""Reports: the semester report of R-SEMESTER-REPORT, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse, Response
+
+from api.auth import ActeurDep
+from api.deps import KnownAt, ProjectionsDep
+from domain.errors import Interdit, Invalide
+from projections.semestre import COLONNES, RULE, verifier_fin
+
+router = APIRouter(prefix="/v1/rapports", tags=["rapports"])
+
+
+@router.get("/semestre")
+def get_rapport_semestre(
+    acteur: ActeurDep, vues: ProjectionsDep,
+    bailleur_id: Annotated[str, Query(min_length=1)],
+    territoire_id: Annotated[str, Query(min_length=1)],
+    date_fin: Annotated[date, Query(description="30 June or 31 December")],
+    known_at: KnownAt = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    if not (acteur.role in ("admin", "auditeur")
+            or (acteur.role == "bailleur" and acteur.org == bailleur_id)):
+        raise Interdit("Only the bailleur itself, an auditeur or an admin reads its reports.")
+    try:
+        verifier_fin(date_fin)
+    except ValueError as exc:
+        raise Invalide(str(exc), rule=RULE, details={"date_fin": date_fin.isoformat()}) from None
+    csv_demande = bool(accept and "text/csv" in accept)
+    body, rows = vues.rapport_semestre(bailleur_id, territoire_id, date_fin, known_at,
+                                       avec_chiffres=not csv_demande)
+    if body is None:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLONNES, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        name = f"rapport-{bailleur_id}-{territoire_id}-{date_fin.isoformat()}.csv"
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return JSONResponse(body)

@@ -1,0 +1,515 @@
+"""The public form of the domain events: what the pull feed (`GET /v1/evenements`) serves and
+what the Kafka relay publishes, in the same order and with the same ids.
+
+Every domain event type has an explicit entry in `TYPES`: its public type name, its model
+(infra.public_schemas, the allow-list of published fields) and the function that fills the
+model from the event. An event type without an entry is refused (`TypeNonPublie`), never
+published with its raw fields.
+
+The public form of an event depends only on the event and on what the store had recorded
+up to its position, so the feed and the relay serve the same bytes for the same `id`
+whenever they are asked (consumers deduplicate on it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.application import HlmApplication
+from domain.demande import Demande
+from domain.ids import territoire_uuid
+from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
+from domain.vacance import Vacance
+from infra import public_schemas as ps
+from projections.quotas import drapeaux_menage, premier_quartile
+
+SOURCE = "urn:hlm:evenements"
+SCHEMA_VERSION = 1
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+SEQUENCE_DIGITS = 20  # a bigint position fits in 19 digits
+
+
+class TypeNonPublie(LookupError):
+    """A domain event type without a public mapping: a bug, caught by the tests."""
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    position: int  # global position in the store (ce_sequence)
+    agregat_id: str
+    version: int
+    type: str  # the public versioned type, e.g. "hlm.vacance.bail_signe.v1"
+    date_effet: str | None  # business date, ISO
+    enregistre_le: str | None  # record time, ISO 8601 UTC
+    donnees: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.agregat_id}:{self.version}"
+
+    @property
+    def agregat(self) -> str:
+        """The kind of aggregate: `demande`, `vacance`, `logement`, ..."""
+        return self.type.split(".")[1]
+
+    @property
+    def subject(self) -> str:
+        """`{agregat}/{agregat_id}`, e.g. `vacance/…`: lets a consumer route on the kind of
+        aggregate without parsing the type."""
+        return f"{self.agregat}/{self.agregat_id}"
+
+    def as_feed_item(self) -> dict[str, Any]:
+        return {"position": self.position, "id": self.id, "type": self.type,
+                "version": self.version, "agregat_id": self.agregat_id,
+                "date_effet": self.date_effet, "enregistre_le": self.enregistre_le,
+                "donnees": self.donnees}
+
+    # --- the Kafka record (CloudEvents Kafka protocol binding, binary content mode) -----
+
+    def kafka_key(self) -> bytes:
+        """The aggregate id: Kafka keeps per-key order, so each aggregate's events stay in
+        order for its consumers."""
+        return self.agregat_id.encode()
+
+    def kafka_value(self) -> bytes:
+        """The same JSON object as the feed's item, UTF-8."""
+        return json.dumps(self.as_feed_item(), ensure_ascii=False,
+                          separators=(",", ":")).encode()
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        """CloudEvents attributes as `ce_` headers; ce_sequence is the global position,
+        zero-padded so that it orders lexicographically (CloudEvents sequence extension)."""
+        headers = [("ce_specversion", SPECVERSION.encode()), ("ce_id", self.id.encode()),
+                   ("ce_type", self.type.encode()), ("ce_source", SOURCE.encode())]
+        if self.enregistre_le is not None:
+            headers.append(("ce_time", self.enregistre_le.encode()))
+        headers += [("ce_subject", self.subject.encode()),
+                    ("ce_sequence", f"{self.position:0{SEQUENCE_DIGITS}d}".encode()),
+                    ("content-type", CONTENT_TYPE.encode())]
+        return headers
+
+
+# --- context: the state known at an event's position ---------------------------------------
+
+class _Etats:
+    """Aggregate states by (id, version), least recently used out; shared by the threads
+    of one application (the API serves pages from a thread pool)."""
+
+    TAILLE = 512
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._etats: OrderedDict[tuple[UUID, int], Any] = OrderedDict()
+
+    def get(self, key: tuple[UUID, int]) -> Any | None:
+        with self._lock:
+            found = self._etats.get(key)
+            if found is not None:
+                self._etats.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[UUID, int], etat: Any) -> None:
+        with self._lock:
+            self._etats[key] = etat
+            if len(self._etats) > self.TAILLE:
+                self._etats.popitem(last=False)
+
+
+_ETATS: weakref.WeakKeyDictionary[HlmApplication, _Etats] = weakref.WeakKeyDictionary()
+_ETATS_LOCK = threading.Lock()
+
+
+class Contexte:
+    """Aggregates as recorded up to a position (what was known when an event was
+    recorded), for the few public forms that need more than the event itself.
+
+    A version of an aggregate never changes once recorded, so states are cached by
+    (id, version) across pages: a territoire, read for every lease on it, is rebuilt once
+    per version instead of once per lease. The states are only read, never changed."""
+
+    def __init__(self, app: HlmApplication) -> None:
+        self.app = app
+        with _ETATS_LOCK:
+            etats = _ETATS.get(app)
+            if etats is None:
+                etats = _ETATS[app] = _Etats()
+        self._etats = etats
+        # Per page: positions read after the page's notifications, so valid for all of them.
+        self._positions: dict[UUID, dict[int, tuple[int, Any]]] = {}
+        self._histoires: dict[UUID, list[tuple[int, Any]]] = {}
+
+    def precharger(self, ids: set[UUID], jusqua: int) -> None:
+        """Read the events of these aggregates up to `jusqua` in one query (the vacancies
+        and demandes of a page's leases), instead of two queries per aggregate."""
+        if not ids:
+            return
+        for position, stored in self.app.side.evenements_de(sorted(ids), jusqua):
+            self._histoires.setdefault(stored.originator_id, []).append(
+                (position, self.app.mapper.to_domain_event(stored)))
+
+    def version(self, key: UUID, version: int) -> Any:
+        found = self._etats.get((key, version))
+        if found is None:
+            found = self.app.repository.get(key, version=version)
+            self._etats.put((key, version), found)
+        return found
+
+    def logement_id(self, key: UUID) -> str:
+        """A logement's natural id, set once by its first event."""
+        return str(self.version(key, 1).logement_id)
+
+    def etat(self, key: UUID, position: int) -> Any | None:
+        """The aggregate with the events recorded at or before `position`."""
+        histoire = self._histoires.get(key)
+        if histoire is not None:
+            aggregate = None
+            for at, event in histoire:
+                if at > position:
+                    break
+                aggregate = event.mutate(aggregate)
+            return aggregate
+        positions = self._positions.get(key)
+        if positions is None:
+            positions = self._positions[key] = self.app.side.positions(key)
+        recorded = [v for v, (at, _) in positions.items() if at <= position]
+        return self.version(key, max(recorded)) if recorded else None
+
+
+# --- the mappings ---------------------------------------------------------------------------
+
+Construire = Callable[[Any, int, Contexte], ps.Donnees]
+
+
+@dataclass(frozen=True)
+class TypePublic:
+    nom: str  # hlm.<agregat>.<evenement>.v<N>
+    modele: type[ps.Donnees]
+    construire: Construire
+    date_effet: Callable[[Any], date | None]
+
+
+def _nom(agregat: str, evenement: str, version: int = SCHEMA_VERSION) -> str:
+    return f"hlm.{agregat}.{evenement}.v{version}"
+
+
+def _aucune(_: Any) -> date | None:
+    return None
+
+
+def _champ(nom: str) -> Callable[[Any], date | None]:
+    return lambda e: getattr(e, nom)
+
+
+_EFFET = _champ("date_effet")
+
+
+def _montant(value: Decimal | float) -> float:
+    return float(value)
+
+
+def _etat_logement(logement_id: str, etat: dict[str, Any]) -> dict[str, Any]:
+    return {"logement_id": logement_id, "date_effet": etat["date_effet"],
+            **{k: etat[k] for k in ("bailleur_id", "territoire_id", "commune", "qpv",
+                                     "zone_tendue", "reservataire_id")}}
+
+
+def _logement_modifie(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
+    # The natural id is set once, by the first event: only that one is read.
+    return ps.LogementModifie(**_etat_logement(ctx.logement_id(e.originator_id), e.etat))
+
+
+def _decisions(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
+    return ps.DecisionsCommissionEnregistrees(
+        date_effet=e.date_effet,
+        decisions=[ps.DecisionCommission(
+            demande_id=d["demande_id"], decision=d["decision"], rang=d["rang"],
+            votes=ps.Votes(**d["votes"]) if d["votes"] is not None else None,
+            departage_maire=d["departage_maire"]) for d in e.decisions])
+
+
+def _bail_signe(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
+    """The lease with the household's flags at the signature date (R-Q1-THRESHOLD,
+    R-PRIORITY-CATEGORIES), as known when the lease was recorded: the quota facts of
+    projections.quotas, without the resources."""
+    vacance = ctx.etat(e.originator_id, position)
+    jour: date = e.date_effet
+    demande = ctx.etat(UUID(e.demande_id), position)
+    territoire = ctx.etat(territoire_uuid(vacance.logement["territoire_id"]), position)
+    return ps.BailSigne(
+        date_effet=jour, demande_id=e.demande_id, logement_id=vacance.logement_id,
+        bailleur_id=vacance.bailleur_id, territoire_id=vacance.logement["territoire_id"],
+        reservataire_id=vacance.reservataire_id, qpv=vacance.logement["qpv"],
+        designe_par=vacance.designations[e.demande_id]["par"],
+        premier_quartile=premier_quartile(demande, territoire, jour),
+        **drapeaux_menage(demande.situation_au(jour), jour))
+
+
+TYPES: dict[type, TypePublic] = {
+    # reference data
+    Bailleur.Enregistre: TypePublic(
+        _nom("bailleur", "enregistre"), ps.BailleurEnregistre,
+        lambda e, p, c: ps.BailleurEnregistre(bailleur_id=e.bailleur_id, nom=e.nom), _aucune),
+    Bailleur.Renomme: TypePublic(
+        _nom("bailleur", "renomme"), ps.BailleurRenomme,
+        lambda e, p, c: ps.BailleurRenomme(nom=e.nom), _aucune),
+    Reservataire.Enregistre: TypePublic(
+        _nom("reservataire", "enregistre"), ps.ReservataireEnregistre,
+        lambda e, p, c: ps.ReservataireEnregistre(
+            reservataire_id=e.reservataire_id, nom=e.nom, type=e.type), _aucune),
+    Reservataire.Modifie: TypePublic(
+        _nom("reservataire", "modifie"), ps.ReservataireModifie,
+        lambda e, p, c: ps.ReservataireModifie(nom=e.nom, type=e.type), _aucune),
+    Territoire.Defini: TypePublic(
+        _nom("territoire", "defini"), ps.TerritoireDefini,
+        lambda e, p, c: ps.TerritoireDefini(
+            territoire_id=e.territoire_id, nom=e.nom,
+            soumis_mixite_depuis=e.soumis_mixite_depuis, ile_de_france=e.ile_de_france),
+        _aucune),
+    Territoire.Modifie: TypePublic(
+        _nom("territoire", "modifie"), ps.TerritoireModifie,
+        lambda e, p, c: ps.TerritoireModifie(
+            nom=e.nom, soumis_mixite_depuis=e.soumis_mixite_depuis,
+            ile_de_france=e.ile_de_france), _aucune),
+    Territoire.SeuilPremierQuartilePublie: TypePublic(
+        _nom("territoire", "seuil_premier_quartile_publie"), ps.SeuilPremierQuartilePublie,
+        lambda e, p, c: ps.SeuilPremierQuartilePublie(
+            annee=e.annee, montant_par_uc=_montant(e.montant_par_uc), acte=e.acte), _aucune),
+    Territoire.ObjectifsFixes: TypePublic(
+        _nom("territoire", "objectifs_fixes"), ps.ObjectifsFixes,
+        lambda e, p, c: ps.ObjectifsFixes(
+            bailleur_id=e.bailleur_id, annee=e.annee,
+            taux_hors_qpv_premier_quartile=_montant(e.taux_hors_qpv_premier_quartile),
+            taux_qpv_autres_quartiles=_montant(e.taux_qpv_autres_quartiles)), _aucune),
+    Logement.Caracterise: TypePublic(
+        _nom("logement", "caracterise"), ps.LogementCaracterise,
+        lambda e, p, c: ps.LogementCaracterise(**_etat_logement(e.logement_id, e.etat)),
+        lambda e: e.etat["date_effet"]),
+    Logement.Modifie: TypePublic(
+        _nom("logement", "modifie"), ps.LogementModifie, _logement_modifie,
+        lambda e: e.etat["date_effet"]),
+    # demandes
+    Demande.Deposee: TypePublic(
+        _nom("demande", "deposee"), ps.DemandeDeposee,
+        lambda e, p, c: ps.DemandeDeposee(
+            date_depot=e.date_depot, date_anciennete=e.date_anciennete,
+            anciennete_source=e.anciennete_source, **drapeaux_menage(e.situation, e.date_depot)),
+        _champ("date_depot")),
+    Demande.SituationModifiee: TypePublic(
+        _nom("demande", "situation_modifiee"), ps.SituationModifiee,
+        lambda e, p, c: ps.SituationModifiee(
+            date_effet=e.date_effet, **drapeaux_menage(e.situation, e.date_effet)), _EFFET),
+    Demande.DemandeurSubstitue: TypePublic(
+        _nom("demande", "demandeur_substitue"), ps.DemandeurSubstitue,
+        lambda e, p, c: ps.DemandeurSubstitue(
+            date_effet=e.date_effet, date_separation=e.date_separation,
+            date_anciennete=e.date_anciennete, anciennete_source=e.anciennete_source),
+        _EFFET),
+    Demande.MembreParti: TypePublic(
+        _nom("demande", "membre_parti"), ps.MembreParti,
+        lambda e, p, c: ps.MembreParti(date_separation=e.date_separation,
+                                       nouvelle_demande_id=e.nouvelle_demande_id),
+        _champ("date_separation")),
+    Demande.Radiee: TypePublic(
+        _nom("demande", "radiee"), ps.DemandeRadiee,
+        lambda e, p, c: ps.DemandeRadiee(date_effet=e.date_effet, motif=e.motif), _EFFET),
+    Demande.DesigneeSurVacance: TypePublic(
+        _nom("demande", "designee_sur_vacance"), ps.DesigneeSurVacance,
+        lambda e, p, c: ps.DesigneeSurVacance(date_effet=e.date_effet,
+                                              vacance_id=e.vacance_id), _EFFET),
+    Demande.Attribuee: TypePublic(
+        _nom("demande", "attribuee"), ps.DemandeAttribuee,
+        lambda e, p, c: ps.DemandeAttribuee(date_effet=e.date_effet, vacance_id=e.vacance_id,
+                                            logement_id=e.logement_id), _EFFET),
+    # the attribution cycle
+    Vacance.Declaree: TypePublic(
+        _nom("vacance", "declaree"), ps.VacanceDeclaree,
+        lambda e, p, c: ps.VacanceDeclaree(
+            logement_id=e.logement_id, date_information=e.date_information,
+            **{k: e.logement[k] for k in ("bailleur_id", "territoire_id", "commune", "qpv",
+                                          "zone_tendue", "reservataire_id")},
+            designataire=e.designataire, date_limite_designation=e.date_limite_designation),
+        _champ("date_information")),
+    Vacance.TourDeDesignationPasse: TypePublic(
+        _nom("vacance", "tour_de_designation_passe"), ps.TourDeDesignationPasse,
+        lambda e, p, c: ps.TourDeDesignationPasse(
+            date_effet=e.date_effet, designataire=e.designataire, motif=e.motif,
+            regle=e.regle), _EFFET),
+    Vacance.CandidatDesigne: TypePublic(
+        _nom("vacance", "candidat_designe"), ps.CandidatDesigne,
+        lambda e, p, c: ps.CandidatDesigne(
+            date_effet=e.date_effet, demande_id=e.demande_id, par=e.par,
+            organisation=e.organisation), _EFFET),
+    Vacance.DecisionsCommissionEnregistrees: TypePublic(
+        _nom("vacance", "decisions_commission_enregistrees"),
+        ps.DecisionsCommissionEnregistrees, _decisions, _EFFET),
+    Vacance.RefusEnregistre: TypePublic(
+        _nom("vacance", "refus_enregistre"), ps.RefusEnregistre,
+        lambda e, p, c: ps.RefusEnregistre(date_effet=e.date_effet, demande_id=e.demande_id),
+        _EFFET),
+    Vacance.CandidatRetire: TypePublic(
+        _nom("vacance", "candidat_retire"), ps.CandidatRetire,
+        lambda e, p, c: ps.CandidatRetire(date_effet=e.date_effet, demande_id=e.demande_id,
+                                          motif=e.motif), _EFFET),
+    Vacance.AttributionReservataireEchouee: TypePublic(
+        _nom("vacance", "attribution_reservataire_echouee"),
+        ps.AttributionReservataireEchouee,
+        lambda e, p, c: ps.AttributionReservataireEchouee(date_effet=e.date_effet,
+                                                          designataire=e.designataire),
+        _EFFET),
+    Vacance.BailSigne: TypePublic(
+        _nom("vacance", "bail_signe"), ps.BailSigne, _bail_signe, _EFFET),
+}
+
+
+def type_public(event: Any) -> TypePublic:
+    try:
+        return TYPES[type(event)]
+    except KeyError:
+        raise TypeNonPublie(f"{type(event).__qualname__} has no public form") from None
+
+
+def public_type(event: Any) -> str:
+    return type_public(event).nom
+
+
+def public_data(event: Any, position: int, ctx: Contexte) -> dict[str, Any]:
+    """The event's public fields only: those its model declares (no personal data)."""
+    return type_public(event).construire(event, position, ctx).model_dump(mode="json")
+
+
+def _horodatage(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def page(app: HlmApplication, apres: int, limite: int) -> tuple[list[PublicEvent], int]:
+    """The public events after global position `apres` (at most `limite`), and the position
+    to ask after next time (the last one served, or `apres` when there is nothing new).
+
+    A reader that starts here folds what it reads and takes the rest from the store; one
+    that goes on through the stream in order (the relay) keeps its `Lecteur`."""
+    return Lecteur(app).page(apres, limite)
+
+
+def _publics(app: HlmApplication, notifications: list[Any], events: list[Any],
+             ctx: Contexte, plier: Callable[[Any], None]) -> tuple[list[PublicEvent], int]:
+    """The public form of decoded notifications; `plier` (the reader's) folds each event
+    into its states just before the event's public form is built."""
+    times = app.side.enregistrements(notifications[0].id, notifications[-1].id)
+    out = []
+    for n, event in zip(notifications, events, strict=True):
+        kind = type_public(event)
+        plier(event)
+        effet = kind.date_effet(event)
+        out.append(PublicEvent(
+            position=n.id, agregat_id=str(n.originator_id), version=n.originator_version,
+            type=kind.nom,
+            date_effet=effet.isoformat() if effet is not None else None,
+            enregistre_le=_horodatage(times[n.id]) if n.id in times else None,
+            donnees=kind.construire(event, n.id, ctx).model_dump(mode="json")))
+    return out, out[-1].position
+
+
+# --- a sequential reader ------------------------------------------------------------------
+
+# The aggregates whose state a public form reads (leases: vacance, demande, territoire;
+# logement changes: the logement's natural id).
+_SUIVIS = frozenset(cls for cls in TYPES if cls.__qualname__.split(".")[0] in
+                   {a.__name__ for a in (Vacance, Demande, Territoire, Logement)})
+
+
+class Lecteur:
+    """Reads the stream in order, page after page (the Kafka relay, and `page` for one
+    page), without reading the store for the states a lease needs.
+
+    The public form of an event depends only on what was recorded up to its position. A
+    reader that folds every event, in order, into the aggregates it follows holds, when it
+    reaches an event, the state of each aggregate as of that position: no query. Memory is
+    bounded (least recently used aggregates out, `taille`); an aggregate the reader does not
+    hold (evicted, or created before the position the reader started from) is read from the
+    store as `page` does. Asked for a position other than where it stopped, the reader
+    starts again with empty states, except for the same page asked again (a relay retrying
+    after a broker failure), which it serves again as it was. One reader per thread."""
+
+    def __init__(self, app: HlmApplication, taille: int = 50_000) -> None:
+        self.app = app
+        self.taille = taille
+        self.position: int | None = None  # where the folded states stand
+        self._etats: OrderedDict[UUID, Any] = OrderedDict()
+        self._derniere: tuple[int, int, list[PublicEvent], int] | None = None
+
+    def page(self, apres: int, limite: int) -> tuple[list[PublicEvent], int]:
+        derniere = self._derniere
+        if derniere is not None and derniere[:2] == (apres, limite):
+            return derniere[2], derniere[3]
+        if apres != self.position:
+            self._etats.clear()
+            self.position = apres
+        notifications = (self.app.recorder.select_notifications(apres + 1, limite)
+                         if limite > 0 else [])
+        if not notifications:
+            return [], apres
+        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        ctx = _ContexteLecteur(self)
+        # Leases whose aggregates the reader will not hold: read from the store at once.
+        crees = {e.originator_id for e in events if e.originator_version == 1}
+        leases = [e for e in events if isinstance(e, Vacance.BailSigne)]
+        ctx.precharger({key for e in leases for key in (e.originator_id, UUID(e.demande_id))
+                        if key not in self._etats and key not in crees},
+                       notifications[-1].id)
+        try:
+            out, suivante = _publics(self.app, notifications, events, ctx, self._plier)
+        except BaseException:
+            self._etats.clear()  # folded part way through the page
+            self.position = None
+            raise
+        self.position = suivante
+        self._derniere = (apres, limite, out, suivante)
+        return out, suivante
+
+    def _plier(self, event: Any) -> None:
+        if type(event) not in _SUIVIS:
+            return
+        key = event.originator_id
+        etats = self._etats
+        aggregate = etats.get(key)
+        if event.originator_version == 1:
+            etats[key] = event.mutate(None)
+        elif aggregate is not None and aggregate.version == event.originator_version - 1:
+            event.mutate(aggregate)  # in place
+        else:
+            etats.pop(key, None)  # not held: read from the store when needed
+            return
+        etats.move_to_end(key)
+        if len(etats) > self.taille:
+            etats.popitem(last=False)
+
+    def tenu(self, key: UUID) -> Any | None:
+        """The folded state of an aggregate (as of the event being mapped), if held."""
+        return self._etats.get(key)
+
+
+class _ContexteLecteur(Contexte):
+    """The context of a reader's page: the reader's folded states first, the store else.
+    Called only for the event being mapped, whose position the folded states are at."""
+
+    def __init__(self, lecteur: Lecteur) -> None:
+        super().__init__(lecteur.app)
+        self._lecteur = lecteur
+
+    def logement_id(self, key: UUID) -> str:
+        tenu = self._lecteur.tenu(key)
+        return str(tenu.logement_id) if tenu is not None else super().logement_id(key)
+
+    def etat(self, key: UUID, position: int) -> Any | None:
+        tenu = self._lecteur.tenu(key)
+        return tenu if tenu is not None else super().etat(key, position)

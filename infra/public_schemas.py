@@ -1,0 +1,314 @@
+"""The public event contract, version 1: one pydantic model per public event type.
+
+These models are the allow-list of what leaves the system (pull feed and Kafka): a field
+that is not declared here is never published, whatever the domain event holds. The JSON
+Schemas of docs/schemas/ and the messages of docs/asyncapi.yaml are generated from them
+(`hlm schemas`), never written by hand.
+
+What the models leave out on purpose (personal data of the households): demandeur and
+personne ids, the composition of the household, resources and consumption units, priority
+category codes (replaced by the boolean `prioritaire`: some category in force at the date,
+R-PRIORITY-CATEGORIES), the numéro unique, and every free-text motif a person may have
+given or that may describe a person (refusal motifs, commission motifs).
+
+Versioning: a public type is named `hlm.<agregat>.<evenement>.v<N>`. A published version
+never changes; any change to its payload (a field added, removed, renamed or whose meaning
+changes) makes a new type `….v<N+1>` with its own model and schema (docs/DECISIONS.md).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONTRACT_VERSION = "1.0.0"
+
+Designataire = Literal["reservataire", "bailleur", "maire"]
+Decision = Literal["attribution", "attribution_sous_condition", "non_attribution",
+                   "irrecevabilite"]
+
+
+class Donnees(BaseModel):
+    """The public data of one event type. `extra="forbid"`: the schema says
+    `additionalProperties: false`, and building one with an undeclared field fails."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- reference data ---------------------------------------------------------------------
+
+class BailleurEnregistre(Donnees):
+    """A bailleur (an organisation) is registered."""
+
+    bailleur_id: str
+    nom: str
+
+
+class BailleurRenomme(Donnees):
+    """A bailleur's name changes."""
+
+    nom: str
+
+
+class ReservataireEnregistre(Donnees):
+    """A réservataire (an organisation) is registered."""
+
+    reservataire_id: str
+    nom: str
+    type: Literal["etat", "collectivite", "action_logement", "autre"]
+
+
+class ReservataireModifie(Donnees):
+    """A réservataire's name or type changes."""
+
+    nom: str
+    type: Literal["etat", "collectivite", "action_logement", "autre"]
+
+
+class TerritoireDefini(Donnees):
+    """An EPCI, an EPT or Paris (R-MIXITE-TERRITORY)."""
+
+    territoire_id: str
+    nom: str
+    soumis_mixite_depuis: date | None
+    ile_de_france: bool
+
+
+class TerritoireModifie(Donnees):
+    """A territoire's name or subjection to the mix rules changes."""
+
+    nom: str
+    soumis_mixite_depuis: date | None
+    ile_de_france: bool
+
+
+class SeuilPremierQuartilePublie(Donnees):
+    """R-Q1-THRESHOLD: the yearly first-quartile threshold (euros per consumption unit per
+    year), a published act."""
+
+    annee: int
+    montant_par_uc: float
+    acte: str
+
+
+class ObjectifsFixes(Donnees):
+    """R-CIA-BAILLEUR-DISTRIBUTION: the CIA objectives of a bailleur for a year."""
+
+    bailleur_id: str
+    annee: int
+    taux_hors_qpv_premier_quartile: float
+    taux_qpv_autres_quartiles: float
+
+
+class EtatLogement(Donnees):
+    """The attributes of a logement from `date_effet` on."""
+
+    logement_id: str
+    date_effet: date
+    bailleur_id: str
+    territoire_id: str
+    commune: str
+    qpv: bool
+    zone_tendue: bool
+    reservataire_id: str | None = Field(description="null: not réservé")
+
+
+class LogementCaracterise(EtatLogement):
+    """A logement is described, from `date_effet` on."""
+
+
+class LogementModifie(EtatLogement):
+    """A logement's attributes change from `date_effet` on (earlier versions still hold
+    before that date)."""
+
+
+# --- demandes -----------------------------------------------------------------------------
+
+class Drapeaux(Donnees):
+    """What the quota rules need about a household, never its data: DALO, some priority
+    category in force at the date (R-PRIORITY-CATEGORIES), relogé renouvellement urbain."""
+
+    dalo: bool
+    prioritaire: bool = Field(description="a priority category of L441-1 in force at the "
+                                          "event's business date (codes are not published)")
+    relogement_renouvellement_urbain: bool
+
+
+class DemandeDeposee(Drapeaux):
+    """A demande is filed (its numéro unique and household are not published)."""
+
+    date_depot: date
+    date_anciennete: date
+    anciennete_source: UUID | None = Field(
+        description="the demande whose seniority this one keeps (R-SENIORITY-SEPARATION)")
+
+
+class SituationModifiee(Drapeaux):
+    """The household's situation changes from `date_effet` (flags as of that date)."""
+
+    date_effet: date
+
+
+class DemandeurSubstitue(Donnees):
+    """After a separation the other member becomes the demandeur (who is not published)."""
+
+    date_effet: date
+    date_separation: date
+    date_anciennete: date
+    anciennete_source: UUID | None
+
+
+class MembreParti(Donnees):
+    """A member left the household and filed the demande `nouvelle_demande_id`."""
+
+    date_separation: date
+    nouvelle_demande_id: UUID
+
+
+class DemandeRadiee(Donnees):
+    """The demande is radiée."""
+
+    date_effet: date
+    motif: Literal["attribution", "renonciation", "non_renouvellement", "irrecevabilite",
+                   "autre"]
+
+
+class DesigneeSurVacance(Donnees):
+    """The demande is designated on a vacancy (see hlm.vacance.candidat_designe)."""
+
+    date_effet: date
+    vacance_id: UUID
+
+
+class DemandeAttribuee(Donnees):
+    """The demande is satisfied by the lease of a logement."""
+
+    date_effet: date
+    vacance_id: UUID
+    logement_id: str
+
+
+# --- the attribution cycle ----------------------------------------------------------------
+
+class VacanceDeclaree(Donnees):
+    """A logement falls vacant: the attribution cycle starts, with the logement's
+    attributes at the information date."""
+
+    logement_id: str
+    date_information: date
+    bailleur_id: str
+    territoire_id: str
+    commune: str
+    qpv: bool
+    zone_tendue: bool
+    reservataire_id: str | None
+    designataire: Designataire
+    date_limite_designation: date | None = Field(
+        description="R-RESERVATAIRE-DELAI-1-MOIS, null where it does not apply")
+
+
+class TourDeDesignationPasse(Donnees):
+    """R-RESERVATAIRE-DELAI-1-MOIS: the réservataire's month passed without a proposal;
+    the bailleur designates for this turn."""
+
+    date_effet: date
+    designataire: Designataire
+    motif: Literal["delai_expire"]
+    regle: str | None
+
+
+class CandidatDesigne(Donnees):
+    """A demande is proposed for the vacancy."""
+
+    date_effet: date
+    demande_id: UUID
+    par: Designataire
+    organisation: str | None = Field(description="the designating organisation's id "
+                                                 "(réservataire, bailleur or commune)")
+
+
+class Votes(Donnees):
+    """The commission's votes on one decision."""
+
+    pour: int
+    contre: int
+    voix_maire: Literal["pour", "contre"] | None = None
+
+
+class DecisionCommission(Donnees):
+    """One decision of the commission (its free-text motif is not published)."""
+
+    demande_id: UUID
+    decision: Decision
+    rang: int | None
+    votes: Votes | None
+    departage_maire: bool = Field(description="R-COMMISSION-TIE-BREAK-MAIRE")
+
+
+class DecisionsCommissionEnregistrees(Donnees):
+    """The attribution commission decides on designated demandes
+    (R-COMMISSION-NOMINATIVE)."""
+
+    date_effet: date = Field(description="the date of the commission")
+    decisions: list[DecisionCommission]
+
+
+class RefusEnregistre(Donnees):
+    """The household refused the attribution (its motif is not published)."""
+
+    date_effet: date
+    demande_id: UUID
+
+
+class CandidatRetire(Donnees):
+    """The demande left this cycle: radiated, or leased elsewhere."""
+
+    date_effet: date
+    demande_id: UUID
+    motif: Literal["radiation", "attribuee_ailleurs"]
+
+
+class AttributionReservataireEchouee(Donnees):
+    """R-FAILED-QPV-TO-MAIRE: every candidate of the réservataire failed."""
+
+    date_effet: date
+    designataire: Designataire
+
+
+class BailSigne(Drapeaux):
+    """A lease is signed: the fact the quotas count. The flags are those of the household
+    at `date_signature`, as known when the lease was recorded (a later-recorded correction
+    is not re-published here: the quota read models answer with `known_at`)."""
+
+    date_effet: date = Field(description="the date of signature")
+    demande_id: UUID
+    logement_id: str
+    bailleur_id: str
+    territoire_id: str
+    reservataire_id: str | None
+    qpv: bool
+    designe_par: Designataire
+    premier_quartile: bool | None = Field(
+        description="resources per consumption unit strictly below the territory's "
+                    "threshold for the year (R-Q1-THRESHOLD); null when no threshold or "
+                    "no resources were known")
+
+
+# --- the envelope ---------------------------------------------------------------------------
+
+class Enveloppe(BaseModel):
+    """One item of `GET /v1/evenements` and the value of one Kafka record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    position: int = Field(description="global position in the store (ce_sequence)")
+    id: str = Field(description="`{agregat_id}:{version}`, the deduplication key (ce_id)")
+    type: str = Field(description="public versioned type (ce_type)")
+    version: int = Field(description="the aggregate's version after this event")
+    agregat_id: str = Field(description="the aggregate id, the Kafka key")
+    date_effet: date | None = Field(description="business date of the act, if it has one")
+    enregistre_le: datetime | None = Field(description="record time (ce_time)")
+    donnees: dict[str, Any]

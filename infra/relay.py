@@ -1,0 +1,279 @@
+"""The Kafka relay (`hlm relay`): publishes the store's events, in global order, to a topic.
+
+It follows the same order as the pull feed (`infra.public_events.page`) from its own position,
+kept in the store's database (`hlm_relais`). Each batch is sent with `acks=all`, and the
+position moves only once the broker has acknowledged every message of the batch: a relay
+killed at any moment sends again at most the batch it had in flight (at-least-once;
+consumers drop duplicates on `ce_id`). The key is the aggregate id, so one aggregate's events
+land in one partition in version order.
+
+When the broker is unreachable the relay logs it, waits (exponential backoff) and starts
+again from its committed position with a fresh producer, creating the topic if it is missing.
+One relay works per store at a time (PostgreSQL advisory lock / file lock); a second one
+waits, as a standby.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from psycopg.sql import SQL, Identifier
+
+from domain.application import HlmApplication
+from infra.public_events import Lecteur
+from infra.settings import Settings
+from projections.db import ViewDB
+
+log = logging.getLogger("hlm.relay")
+
+POSITION_DDL = ("CREATE TABLE IF NOT EXISTS hlm_relais (nom TEXT PRIMARY KEY, "
+                "position BIGINT NOT NULL, mis_a_jour TEXT)")
+
+# How long one attempt may wait for the broker before the relay calls it an outage and
+# starts again with a fresh producer (kafka-python retries by itself within this time).
+REQUEST_TIMEOUT_MS = 5_000
+DELIVERY_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class RelayStatus:
+    nom: str
+    position: int
+    tete: int
+    mis_a_jour: str | None
+
+    @property
+    def retard(self) -> int:
+        return max(0, self.tete - self.position)
+
+
+class StoreWakeup:
+    """Sleeps between polls; on PostgreSQL wakes up at once on the store's NOTIFY (sent by
+    every insert of the library's recorder, on a channel named after the events table), so
+    the relay's latency is not its poll period. The channel is database-wide: a write in
+    another schema of the same database only causes a spare look at the store."""
+
+    def __init__(self, app: HlmApplication, settings: Settings) -> None:
+        self._conn: psycopg.Connection[Any] | None = None
+        channel = getattr(app.recorder, "channel_name", None)
+        if settings.uses_postgres and channel:
+            assert settings.database_url is not None
+            try:
+                self._conn = psycopg.connect(settings.database_url, autocommit=True)
+                self._conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
+            except psycopg.Error:
+                log.warning("cannot LISTEN on the store; polling only", exc_info=True)
+                self.close()
+
+    def wait(self, stop: threading.Event, timeout: float) -> None:
+        if self._conn is None:
+            stop.wait(timeout)
+            return
+        deadline = time.monotonic() + timeout
+        try:
+            # in slices, so that a stop request is seen within half a second
+            while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                if list(self._conn.notifies(timeout=min(left, 0.5), stop_after=1)):
+                    return
+        except psycopg.Error:
+            log.warning("store notifications lost; polling only", exc_info=True)
+            self.close()
+            stop.wait(timeout)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class Relay:
+    def __init__(self, app: HlmApplication, db: ViewDB, *, bootstrap: str, topic: str,
+                 batch_size: int = 500, partitions: int = 6, nom: str = "kafka") -> None:
+        self.app = app
+        self.db = db
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.batch_size = batch_size
+        self.partitions = partitions
+        self.nom = nom
+        self.position = 0
+        self._producer: KafkaProducer | None = None
+        self._published = 0
+        self._last_lag_log = 0.0
+        self._idle = False
+        # Goes through the stream in order: the same pages as public_events.page, faster.
+        self._lecteur = Lecteur(app)
+
+    # -- position ---------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(POSITION_DDL)
+            cur.execute("INSERT INTO hlm_relais (nom, position) SELECT ?, 0 WHERE NOT EXISTS "
+                        "(SELECT 1 FROM hlm_relais WHERE nom = ?)", (self.nom, self.nom))
+        self.position = self.status().position
+
+    def status(self) -> RelayStatus:
+        with self.db.transaction() as cur:
+            cur.execute("SELECT position, mis_a_jour FROM hlm_relais WHERE nom = ?",
+                        (self.nom,))
+            row = cur.fetchone()
+        tete = self.app.recorder.max_notification_id() or 0
+        if row is None:
+            return RelayStatus(self.nom, 0, tete, None)
+        return RelayStatus(self.nom, int(row[0]), tete, row[1])
+
+    def _commit(self, position: int) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE hlm_relais SET position = ?, mis_a_jour = ? WHERE nom = ?",
+                        (position, datetime.now(UTC).isoformat(), self.nom))
+        self.position = position
+
+    # -- broker -----------------------------------------------------------------------------
+
+    def connect(self) -> KafkaProducer:
+        """The producer, created (with the topic, if missing) on first use after a failure."""
+        if self._producer is None:
+            self.ensure_topic()
+            options = {"acks": "all", "linger_ms": 5, "batch_size": 256 * 1024,
+                       "request_timeout_ms": REQUEST_TIMEOUT_MS,
+                       "bootstrap_timeout_ms": REQUEST_TIMEOUT_MS,
+                       "delivery_timeout_ms": DELIVERY_TIMEOUT_MS,
+                       "max_block_ms": DELIVERY_TIMEOUT_MS,
+                       # The relay creates the topic with its partition count; a topic
+                       # that vanished (a broker reset) is recreated by ensure_topic.
+                       "allow_auto_create_topics": False}
+            self._producer = KafkaProducer(bootstrap_servers=self.bootstrap.split(","),
+                                           client_id=f"hlm-relay-{self.nom}", **options)
+        return self._producer
+
+    def ensure_topic(self) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","),
+                                 client_id=f"hlm-relay-{self.nom}-admin",
+                                 request_timeout_ms=REQUEST_TIMEOUT_MS,
+                                 bootstrap_timeout_ms=REQUEST_TIMEOUT_MS)
+        try:
+            if self.topic in admin.list_topics():
+                return
+            # replication_factor -1: the broker's default.replication.factor.
+            admin.create_topics([NewTopic(self.topic, num_partitions=self.partitions,
+                                          replication_factor=-1)])
+            log.info("created topic %s (%d partitions)", self.topic, self.partitions)
+        except TopicAlreadyExistsError:
+            pass
+        finally:
+            admin.close()
+
+    def disconnect(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                producer.close(timeout=0)
+            except Exception:  # closing a producer of a dead broker: nothing to keep
+                log.debug("producer close failed", exc_info=True)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def step(self) -> int:
+        """Publish the next batch and commit the position once the broker acknowledged it;
+        the number of events published."""
+        events, suivante = self._lecteur.page(self.position, self.batch_size)
+        if not events:
+            if suivante > self.position:
+                self._commit(suivante)
+            return 0
+        producer = self.connect()
+        futures = [producer.send(self.topic, key=e.kafka_key(), value=e.kafka_value(),
+                                 headers=e.kafka_headers()) for e in events]
+        producer.flush()
+        for future in futures:
+            future.get(timeout=DELIVERY_TIMEOUT_MS / 1000)  # raises the delivery error
+        self._commit(suivante)
+        self._published += len(events)
+        self._idle = False
+        self._log_lag(events[-1].enregistre_le)
+        return len(events)
+
+    def catch_up(self) -> int:
+        total = 0
+        while n := self.step():
+            total += n
+        return total
+
+    def _log_lag(self, enregistre_le: str | None, every: float = 10.0) -> None:
+        now = time.monotonic()
+        if now - self._last_lag_log < every:
+            return
+        self._last_lag_log = now
+        tete = self.app.recorder.max_notification_id() or 0
+        age = ""
+        if enregistre_le:
+            seconds = (datetime.now(UTC) - datetime.fromisoformat(enregistre_le)
+                       ).total_seconds()
+            age = f", last event published {seconds:.2f} s after its commit"
+        log.info("relay at position %d, head %d: lag %d events%s (%d published since start)",
+                 self.position, tete, max(0, tete - self.position), age, self._published)
+
+    def run(self, stop: threading.Event, poll: float = 0.5, max_backoff: float = 10.0,
+            wakeup: StoreWakeup | None = None) -> None:
+        backoff = 0.5
+        failing = False
+        while not stop.is_set():
+            try:
+                self.connect()  # at once, not at the first event: the topic exists early
+                n = self.step()
+            except Exception as exc:  # broker or store unavailable: say so, wait, retry
+                self.disconnect()  # a fresh producer next time (new broker state, new ids)
+                if isinstance(exc, KafkaError):
+                    log.warning("broker %s unavailable (%s: %s); retrying from position %d "
+                                "in %.1f s", self.bootstrap, type(exc).__name__, exc,
+                                self.position, backoff)
+                else:
+                    log.exception("relay step failed at position %d; retrying in %.1f s",
+                                  self.position, backoff)
+                failing = True
+                stop.wait(backoff)
+                backoff = min(max_backoff, backoff * 2)
+                continue
+            if failing:
+                log.info("broker %s reachable again, store readable; going on from "
+                         "position %d", self.bootstrap, self.position)
+                failing = False
+                self._last_lag_log = 0.0
+            backoff = 0.5
+            if not n:
+                if self._published and not self._idle:
+                    log.info("relay caught up at position %d (%d published since start)",
+                             self.position, self._published)
+                    self._idle = True
+                    self._last_lag_log = 0.0  # the next burst logs its lag at once
+                if wakeup is not None:
+                    wakeup.wait(stop, poll)
+                else:
+                    stop.wait(poll)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=5)
+            except Exception:
+                log.debug("producer close failed", exc_info=True)
+            self._producer = None
+
+
+def relay_for(app: HlmApplication, settings: Settings, db: ViewDB, *,
+              batch_size: int | None = None) -> Relay:
+    relay = Relay(app, db, bootstrap=settings.kafka_bootstrap, topic=settings.kafka_topic,
+                  batch_size=batch_size or settings.relay_batch_size,
+                  partitions=settings.kafka_partitions)
+    relay.setup()
+    return relay

@@ -1,0 +1,159 @@
+"""R-SEMESTER-REPORT: the semester report (JSON and CSV), and the edge queries of the quota
+read models (as_of before any history, known_at in the future, a year without leases)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tests.helpers_lifecycle import assert_error
+from tests.test_quotas import Parc
+
+URL = "/v1/rapports/semestre?bailleur_id=B1&territoire_id=T1"
+
+
+@pytest.fixture
+def parc(application) -> Parc:
+    parc = Parc(application)
+    parc.bail(date(2023, 2, 1), ressources="5000")                 # first quartile
+    parc.bail(date(2023, 5, 2), ressources="30000")                # neither
+    parc.bail(date(2023, 3, 3), ressources="5000", qpv=True)       # QPV: not in the report
+    parc.bail(date(2023, 8, 4), ressources="30000", reloge=True)   # relogé, second semester
+    return parc
+
+
+def test_june_report_lists_the_semesters_hors_qpv_leases(client, auth, parc):
+    """R-SEMESTER-REPORT; eligible = first quartile or relogé (R-QUOTA-HORS-QPV-Q1-25);
+    the injunction flag of R-6-MONTH-FLUX-INJUNCTION."""
+    body = client.get(f"{URL}&date_fin=2023-06-30", headers=auth("auditeur")).json()
+    assert body["regle"] == "R-SEMESTER-REPORT"
+    assert body["periode"] == {"debut": "2023-01-01", "fin": "2023-06-30"}
+    assert body["echeance"] == "2023-07-15" and body["exigible"] is True
+    assert [r["date_signature"] for r in body["attributions"]] == ["2023-02-01", "2023-05-02"]
+    assert [r["eligible"] for r in body["attributions"]] == [True, False]
+    assert body["semestre"] == {"attributions": 2, "premier_quartile": 1, "reloges": 0,
+                                "eligibles": 1, "taux": 0.5, "objectif": 0.25}
+    assert body["annee"]["attributions"] == 2 and body["injonction"] is False
+
+
+def test_december_report_covers_july_to_december_and_the_whole_year(client, auth, parc):
+    body = client.get(f"{URL}&date_fin=2023-12-31", headers=auth("bailleur", "B1")).json()
+    assert body["periode"] == {"debut": "2023-07-01", "fin": "2023-12-31"}
+    assert body["echeance"] == "2024-01-15"
+    assert [(r["reloge"], r["eligible"]) for r in body["attributions"]] == [(True, True)]
+    assert body["semestre"]["taux"] == 1.0
+    assert body["annee"]["attributions"] == 3 and body["annee"]["eligibles"] == 2
+
+
+def test_csv_has_one_row_per_lease(client, auth, parc):
+    resp = client.get(f"{URL}&date_fin=2023-06-30",
+                      headers=auth("admin", Accept="text/csv"))
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(resp.text)))
+    assert [r["date_signature"] for r in rows] == ["2023-02-01", "2023-05-02"]
+    assert rows[0]["premier_quartile"] == "True" and rows[1]["eligible"] == "False"
+    assert "attachment" in resp.headers["content-disposition"]
+
+
+def test_before_version_20_the_report_is_not_required_but_given(client, auth, parc):
+    """R-SEMESTER-REPORT exists only from v20 (HLM_V20_EFFECTIVE_FROM)."""
+    parc.bail(date(2019, 3, 1), ressources="5000")
+    body = client.get(f"{URL}&date_fin=2019-06-30", headers=auth("auditeur")).json()
+    assert body["exigible"] is False and body["semestre"]["attributions"] == 1
+
+
+def test_a_semester_without_leases_gives_zeros_and_nulls(client, auth, parc):
+    body = client.get(f"{URL}&date_fin=2024-06-30", headers=auth("auditeur")).json()
+    assert body["attributions"] == []
+    assert body["semestre"]["attributions"] == 0 and body["semestre"]["taux"] is None
+    assert body["annee"]["taux"] is None and body["annee"]["conforme"] is None
+    assert body["injonction"] is False
+
+
+def test_the_report_as_known_at_its_due_date_ignores_leases_recorded_later(
+        client, auth, application, parc):
+    time.sleep(0.01)
+    before = datetime.now(UTC)
+    time.sleep(0.01)
+    parc.bail(date(2023, 6, 1), ressources="5000")  # recorded late
+    now = client.get(f"{URL}&date_fin=2023-06-30", headers=auth("auditeur")).json()
+    then = client.get(f"{URL}&date_fin=2023-06-30&known_at={before.isoformat()}".replace(
+        "+", "%2B"), headers=auth("auditeur")).json()
+    assert now["semestre"]["attributions"] == 3 and then["semestre"]["attributions"] == 2
+    assert then["known_at"] == before.isoformat()
+
+
+@pytest.mark.parametrize("date_fin", ["2023-06-15", "2023-12-30", "2023-01-01"])
+def test_other_dates_than_30_june_and_31_december_are_422(client, auth, parc, date_fin):
+    err = assert_error(client.get(f"{URL}&date_fin={date_fin}", headers=auth("auditeur")),
+                       422, "VALIDATION", "R-SEMESTER-REPORT")
+    assert err["details"]["date_fin"] == date_fin
+
+
+@pytest.mark.parametrize("query", ["date_fin=hier", "date_fin=2023-02-30", "",
+                                   "date_fin=2023-06-30&known_at=demain"])
+def test_malformed_report_queries_are_422(client, auth, parc, query):
+    assert_error(client.get(f"{URL}&{query}", headers=auth("auditeur")), 422, "VALIDATION")
+
+
+def test_report_roles(client, auth, parc):
+    url = f"{URL}&date_fin=2023-06-30"
+    assert client.get(url).status_code == 401
+    for role, org in (("bailleur", "B2"), ("reservataire", "R1"), ("abonne", None)):
+        assert_error(client.get(url, headers=auth(role, org)), 403, "FORBIDDEN")
+
+
+# --- edge queries of the quota read models (R-QUOTA-HORS-QPV-Q1-25, R-QUOTA-QPV-50,
+# R-NONRESERVE-25-DALO, R-COLLECTIVITE-25-DALO, R-6-MONTH-FLUX-INJUNCTION) ---------------
+
+QUOTAS = "/v1/quotas/bailleurs/B1?territoire_id=T1&annee={annee}&as_of={as_of}"
+
+
+def test_as_of_before_any_history_gives_zeros_and_nulls(client, auth, parc):
+    body = client.get(QUOTAS.format(annee=1999, as_of="1999-06-30"),
+                      headers=auth("auditeur")).json()
+    for block in ("hors_qpv", "qpv", "non_reserves"):
+        assert body[block]["attributions"] == 0
+        assert body[block]["taux"] is None and body[block]["conforme"] is None
+        assert body[block]["objectif"] is None  # no such objective in 1999
+    assert body["semestre"]["injonction"] is False
+    r = client.get("/v1/quotas/reservataires/R1?annee=1999&as_of=1999-06-30",
+                   headers=auth("auditeur")).json()
+    assert (r["attributions"], r["taux"], r["objectif"]) == (0, None, None)
+
+
+def test_known_at_in_the_future_is_everything_known_now(client, auth, parc):
+    url = QUOTAS.format(annee=2023, as_of="2023-12-31")
+    demain = (datetime.now(UTC) + timedelta(days=365)).isoformat().replace("+", "%2B")
+    now = client.get(url, headers=auth("auditeur")).json()
+    future = client.get(f"{url}&known_at={demain}", headers=auth("auditeur")).json()
+    assert {k: v for k, v in future.items() if k != "known_at"} == \
+        {k: v for k, v in now.items() if k != "known_at"}
+    assert now["hors_qpv"]["attributions"] == 3
+
+
+def test_known_at_before_any_record_sees_nothing(client, auth, parc):
+    url = QUOTAS.format(annee=2023, as_of="2023-12-31") + "&known_at=2000-01-01T00:00:00Z"
+    body = client.get(url, headers=auth("auditeur")).json()
+    assert body["hors_qpv"]["attributions"] == 0 and body["hors_qpv"]["objectif"] is None
+
+
+def test_a_year_with_no_lease_gives_zeros(client, auth, parc):
+    body = client.get(QUOTAS.format(annee=2021, as_of="2021-12-31"),
+                      headers=auth("auditeur")).json()
+    assert body["hors_qpv"] == {"attributions": 0, "premier_quartile": 0, "reloges": 0,
+                                "eligibles": 0, "taux": None, "objectif": 0.25,
+                                "conforme": None}
+
+
+@pytest.mark.parametrize("query", ["as_of=2023-02-30", "as_of=hier", "known_at=2023-13-01",
+                                   "annee=deux-mille"])
+def test_invalid_dates_on_quota_reads_are_422(client, auth, parc, query):
+    base = "/v1/quotas/bailleurs/B1?territoire_id=T1&annee=2023"
+    assert_error(client.get(f"{base}&{query}", headers=auth("auditeur")), 422, "VALIDATION")
+    assert_error(client.get(f"/v1/quotas/reservataires/R1?annee=2023&{query}",
+                            headers=auth("auditeur")), 422, "VALIDATION")
