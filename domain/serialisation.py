@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,3 +21,24 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     return value
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def to_json(value: Any) -> str:
+    """`json.dumps(jsonable(value))`, without building the copy first: the C encoder walks
+    the value and converts only dates, amounts, ids and sets on the way."""
+    try:
+        return json.dumps(value, default=_scalar)
+    except TypeError:  # keys that are not text or numbers
+        return json.dumps(jsonable(value))

@@ -3,7 +3,9 @@ range during which they were believed (`recorded_from`, `superseded_at`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -39,16 +41,64 @@ def _as_stored(cur: Cursor, moment: datetime) -> object:
     return moment
 
 
-def replace_timeline(cur: Cursor, table: str, key_column: str, key: str, position: int,
-                     periods: Iterable[tuple[date, date | None, dict[str, Any]]]) -> None:
-    """Supersede the rows believed so far for one aggregate and record its new timeline:
-    one row per business period [start, end) with the state then."""
-    cur.execute(f"UPDATE {table} SET superseded_at = ? WHERE {key_column} = ? "
-                "AND superseded_at IS NULL", (position, key))
-    rows = [(key, start.isoformat(), end.isoformat() if end else None, position,
-             json.dumps(state)) for start, end, state in periods]
-    cur.executemany(f"INSERT INTO {table} ({key_column}, valid_from, valid_to, recorded_from, "
-                    "etat) VALUES (?, ?, ?, ?, ?)", rows)
+Period = tuple[date, date | None, str]  # [valid_from, valid_to) and the state as JSON
+
+
+class Timelines:
+    """Writes the business-time timelines of one table's aggregates, as believed by position.
+
+    `replace` is given an aggregate's whole new timeline and writes only what changed: the
+    rows believed so far that are no longer in it are superseded at the position, the new
+    ones inserted; a row that stays the same (same interval, same state) stays believed. A
+    late event rewrites the periods it changes, a usual one only closes the last period and
+    opens the next, so the table keeps one row per (interval, state) ever believed instead
+    of a copy of the whole timeline per event. What was last written for an aggregate is
+    remembered (digests of the states, least recently used first out); after a restart or
+    an eviction it is read back from the table.
+    """
+
+    def __init__(self, table: str, key_column: str, size: int = 100_000) -> None:
+        self.table, self.key_column, self.size = table, key_column, size
+        self._believed: OrderedDict[str, dict[str, tuple[str | None, bytes]]] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget what was remembered: the table moved without this instance (see
+        `TablesView.reset`)."""
+        self._believed.clear()
+
+    def replace(self, cur: Cursor, key: str, position: int, periods: Iterable[Period],
+                first: bool = False) -> None:
+        """Make `periods` the timeline of `key` believed from `position`. `first`: the
+        aggregate's first event, so nothing was believed before."""
+        new = {start.isoformat(): (end.isoformat() if end else None, etat)
+               for start, end, etat in periods}
+        digests = {start: (end, _digest(etat)) for start, (end, etat) in new.items()}
+        old = self._believed.pop(key, None)
+        if old is None:
+            old = {} if first else self._load(cur, key)
+        gone = [(position, key, start) for start, row in old.items()
+                if digests.get(start) != row]
+        if gone:
+            cur.executemany(f"UPDATE {self.table} SET superseded_at = ? WHERE "
+                            f"{self.key_column} = ? AND valid_from = ? AND "
+                            "superseded_at IS NULL", gone)
+        added = [(key, start, end, position, etat) for start, (end, etat) in new.items()
+                 if old.get(start) != digests[start]]
+        if added:
+            cur.executemany(f"INSERT INTO {self.table} ({self.key_column}, valid_from, "
+                            "valid_to, recorded_from, etat) VALUES (?, ?, ?, ?, ?)", added)
+        self._believed[key] = digests
+        if len(self._believed) > self.size:
+            self._believed.popitem(last=False)
+
+    def _load(self, cur: Cursor, key: str) -> dict[str, tuple[str | None, bytes]]:
+        cur.execute(f"SELECT valid_from, valid_to, etat FROM {self.table} WHERE "
+                    f"{self.key_column} = ? AND superseded_at IS NULL", (key,))
+        return {start: (end, _digest(etat)) for start, end, etat in cur.fetchall()}
+
+
+def _digest(etat: str) -> bytes:
+    return hashlib.blake2b(etat.encode(), digest_size=16).digest()
 
 
 def read_timeline(cur: Cursor, table: str, key_column: str, key: str, as_of: date,

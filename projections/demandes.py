@@ -17,9 +17,9 @@ from eventsourcing.application import Application
 
 from domain.demande import Demande
 from domain.rules.priorities import r_priority_categories
-from domain.serialisation import jsonable
+from domain.serialisation import to_json
 from projections.aggregates import AggregateCache
-from projections.bitemporal import position_at, read_timeline, replace_timeline
+from projections.bitemporal import Timelines, position_at, read_timeline
 from projections.db import Cursor
 from projections.runner import TablesView
 
@@ -44,6 +44,7 @@ class DemandesView(TablesView):
 
     def __init__(self, app: Application[Any]) -> None:
         self.aggregates = AggregateCache(app)
+        self.timelines = Timelines("pv_demandes", "demande_id")
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         if not isinstance(event, Demande.Event):
@@ -55,11 +56,12 @@ class DemandesView(TablesView):
         periods = []
         for i, start in enumerate(points):
             end = points[i + 1] if i + 1 < len(points) else None
-            etat = jsonable(demande.vue(start))
+            etat = demande.vue(start)
             for computed_at_read in ("anciennete_jours", "as_of", "categories_en_vigueur"):
-                etat.pop(computed_at_read, None)
-            periods.append((start, end, etat))
-        replace_timeline(cur, "pv_demandes", "demande_id", str(demande.id), position, periods)
+                del etat[computed_at_read]
+            periods.append((start, end, to_json(etat)))
+        self.timelines.replace(cur, str(demande.id), position, periods,
+                               first=event.originator_version == 1)
 
 
 def lire_demande(cur: Cursor, demande_id: str, as_of: date,

@@ -30,6 +30,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from projections.aggregates import AggregateCache
+from projections.bitemporal import Timelines
 from projections.db import Cursor, ViewDB
 
 log = logging.getLogger("hlm.projections")
@@ -76,10 +77,13 @@ class TablesView:
         """Forget what was cached from the events applied so far: the view's tables moved
         to a position this instance did not bring them to (or a batch was rolled back).
         Aggregate caches answer `state(id, position)` from the versions they saw, which
-        would be wrong after a jump; a new cache reads the store instead."""
+        would be wrong after a jump; a new cache reads the store instead. Timelines read
+        back the rows believed instead of remembering what they wrote."""
         for name, value in list(vars(self).items()):
             if isinstance(value, AggregateCache):
                 setattr(self, name, AggregateCache(value.app, value.size))
+            elif isinstance(value, Timelines):
+                value.clear()
 
 
 class ViewError(Exception):

@@ -16,15 +16,16 @@ effect on the later of its own date and those dates.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 
-from domain.serialisation import jsonable
+from domain.serialisation import to_json
 from domain.vacance import Vacance
-from projections.bitemporal import read_timeline, replace_timeline
+from projections.bitemporal import Period, Timelines, read_timeline
 from projections.db import Cursor
 from projections.runner import TablesView
 
@@ -85,23 +86,39 @@ def rejouer(events: list[Any], effets: list[date], jour: date) -> Vacance:
     return vacance
 
 
-def timeline(events: list[Any]) -> list[tuple[date, date | None, dict[str, Any]]]:
-    """(valid_from, valid_to, state) for every interval with a distinct state."""
+def timeline(events: list[Any]) -> list[Period]:
+    """(valid_from, valid_to, state as JSON) for every interval with a distinct state."""
     effets = dates_effet(events)
     points = set(effets)
     limite = events[0].date_limite_designation
     if limite is not None:
         points.add(limite + timedelta(days=1))  # the bailleur's turn if nobody was proposed
     debut = effets[0]
-    points = sorted(p for p in points if p >= debut)
-    rows: list[tuple[date, date | None, dict[str, Any]]] = []
-    for start in points:
-        etat = jsonable(rejouer(events, effets, start).vue(start))
-        if rows and rows[-1][2] == etat:
-            continue
-        rows.append((start, None, etat))
+    dates = sorted(p for p in points if p >= debut)
+    rows: list[tuple[date, str]] = []
+    for start, etat in zip(dates, _etats(events, effets, dates), strict=True):
+        if not rows or rows[-1][1] != etat:
+            rows.append((start, etat))
     return [(start, rows[i + 1][0] if i + 1 < len(rows) else None, etat)
-            for i, (start, _, etat) in enumerate(rows)]
+            for i, (start, etat) in enumerate(rows)]
+
+
+def _etats(events: list[Any], effets: list[date], dates: list[date]) -> Iterator[str]:
+    """The state (JSON) shown on each of `dates` (in order). When the events show in the
+    order they were recorded (no late entry), those showing on a date are a prefix of the
+    log, so one vacancy goes through them once; otherwise each date replays its own events
+    (`rejouer`)."""
+    if effets != sorted(effets):
+        for jour in dates:
+            yield to_json(rejouer(events, effets, jour).vue(jour))
+        return
+    vacance: Vacance = events[0].mutate(None)
+    suivant = 1
+    for jour in dates:
+        while suivant < len(events) and effets[suivant] <= jour:
+            events[suivant].mutate(vacance)
+            suivant += 1
+        yield to_json(vacance.vue(jour))
 
 
 class VacancesView(TablesView):
@@ -112,6 +129,7 @@ class VacancesView(TablesView):
         self.app = app
         self.size = size
         self._events: OrderedDict[UUID, list[Any]] = OrderedDict()
+        self.timelines = Timelines("pv_vacances", "vacance_id")
 
     def _events_jusqu_a(self, event: Any) -> list[Any]:
         """The vacancy's events up to this one: kept in memory, else read from the store."""
@@ -130,8 +148,8 @@ class VacancesView(TablesView):
         if not isinstance(event, Vacance.Event):
             return
         events = self._events_jusqu_a(event)
-        vid = str(event.originator_id)
-        replace_timeline(cur, "pv_vacances", "vacance_id", vid, position, timeline(events))
+        self.timelines.replace(cur, str(event.originator_id), position, timeline(events),
+                               first=event.originator_version == 1)
 
 
 def lire_vacance(cur: Cursor, vacance_id: str, as_of: date,
