@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from projections.db import Cursor
+from projections.db import Cursor, insert_rows, supersede_rows
 
 BELIEVED = "recorded_from <= ? AND (superseded_at IS NULL OR superseded_at > ?)"
 
@@ -52,19 +52,30 @@ class Timelines:
     ones inserted; a row that stays the same (same interval, same state) stays believed. A
     late event rewrites the periods it changes, a usual one only closes the last period and
     opens the next, so the table keeps one row per (interval, state) ever believed instead
-    of a copy of the whole timeline per event. What was last written for an aggregate is
-    remembered (digests of the states, least recently used first out); after a restart or
-    an eviction it is read back from the table.
+    of a copy of the whole timeline per event.
+
+    Writes wait for `flush` (the runner calls it before committing a batch): a row inserted
+    and superseded within one batch is written once, already closed; the batch's rows go in
+    one bulk insert and the rows it supersedes in one update (db.insert_rows,
+    db.supersede_rows). What was last written for an aggregate is remembered (digests of the
+    states, least recently used first out, trimmed at `flush` so that nothing pending is
+    forgotten); after a restart or an eviction it is read back from the table.
     """
+
+    COLUMNS = ("valid_from", "valid_to", "recorded_from", "etat", "superseded_at")
 
     def __init__(self, table: str, key_column: str, size: int = 100_000) -> None:
         self.table, self.key_column, self.size = table, key_column, size
         self._believed: OrderedDict[str, dict[str, tuple[str | None, bytes]]] = OrderedDict()
+        self._superseded: list[tuple[int, str, str]] = []  # rows already in the table
+        self._rows: list[list[Any]] = []  # rows to insert, as COLUMNS after the key
+        self._pending: dict[tuple[str, str], int] = {}  # believed ones: index in _rows
 
     def clear(self) -> None:
-        """Forget what was remembered: the table moved without this instance (see
-        `TablesView.reset`)."""
+        """Forget what was remembered and drop what is pending: the table moved without
+        this instance, or the batch was rolled back (see `TablesView.reset`)."""
         self._believed.clear()
+        self._superseded, self._rows, self._pending = [], [], {}
 
     def replace(self, cur: Cursor, key: str, position: int, periods: Iterable[Period],
                 first: bool = False) -> None:
@@ -76,19 +87,27 @@ class Timelines:
         old = self._believed.pop(key, None)
         if old is None:
             old = {} if first else self._load(cur, key)
-        gone = [(position, key, start) for start, row in old.items()
-                if digests.get(start) != row]
-        if gone:
-            cur.executemany(f"UPDATE {self.table} SET superseded_at = ? WHERE "
-                            f"{self.key_column} = ? AND valid_from = ? AND "
-                            "superseded_at IS NULL", gone)
-        added = [(key, start, end, position, etat) for start, (end, etat) in new.items()
-                 if old.get(start) != digests[start]]
-        if added:
-            cur.executemany(f"INSERT INTO {self.table} ({self.key_column}, valid_from, "
-                            "valid_to, recorded_from, etat) VALUES (?, ?, ?, ?, ?)", added)
+        for start, row in old.items():
+            if digests.get(start) != row:
+                pending = self._pending.pop((key, start), None)
+                if pending is None:
+                    self._superseded.append((position, key, start))
+                else:
+                    self._rows[pending][-1] = position
+        for start, (end, etat) in new.items():
+            if old.get(start) != digests[start]:
+                self._pending[(key, start)] = len(self._rows)
+                self._rows.append([key, start, end, position, etat, None])
         self._believed[key] = digests
-        if len(self._believed) > self.size:
+
+    def flush(self, cur: Cursor) -> None:
+        """Write what the events since the last flush changed."""
+        if self._superseded:
+            supersede_rows(cur, self.table, self.key_column, self._superseded)
+        if self._rows:
+            insert_rows(cur, self.table, (self.key_column, *self.COLUMNS), self._rows)
+        self._superseded, self._rows, self._pending = [], [], {}
+        while len(self._believed) > self.size:
             self._believed.popitem(last=False)
 
     def _load(self, cur: Cursor, key: str) -> dict[str, tuple[str | None, bytes]]:

@@ -50,10 +50,41 @@ class _PgCursor:
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._cur.fetchall()
 
+    def copy_rows(self, table: str, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:
+        with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def pipeline(self) -> Any:
         """Send the next statements without waiting for each one's result (a fetch still
         waits for its own); errors surface at the fetch or when the block ends."""
         return self._cur.connection.pipeline()
+
+
+def insert_rows(cur: Cursor, table: str, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many rows at once: COPY on PostgreSQL (not inside a pipeline)."""
+    if isinstance(cur, _PgCursor):
+        cur.copy_rows(table, columns, rows)
+    else:
+        cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                        f"({', '.join('?' * len(columns))})", rows)
+
+
+def supersede_rows(cur: Cursor, table: str, key_column: str,
+                   rows: Sequence[tuple[int, str, str]]) -> None:
+    """Close the believed rows (position, key, valid_from) of a timeline table at their
+    positions: one statement on PostgreSQL."""
+    if isinstance(cur, _PgCursor):
+        positions, keys, starts = (list(c) for c in zip(*rows, strict=True))
+        cur.execute(f"UPDATE {table} AS t SET superseded_at = v.p FROM unnest(?::bigint[], "
+                    f"?::text[], ?::text[]) AS v(p, k, s) WHERE t.{key_column} = v.k AND "
+                    "t.valid_from = v.s AND t.superseded_at IS NULL",
+                    (positions, keys, starts))
+    else:
+        cur.executemany(f"UPDATE {table} SET superseded_at = ? WHERE {key_column} = ? AND "
+                        "valid_from = ? AND superseded_at IS NULL", rows)
 
 
 class PostgresViewDB:

@@ -50,6 +50,9 @@ class View(Protocol):
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         """Fold one domain event recorded at `position`."""
 
+    def flush(self, cur: Cursor) -> None:
+        """Write what `apply` left pending, in the batch's transaction."""
+
 
 _CREATE_TABLE = re.compile(r"\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
 
@@ -72,6 +75,11 @@ class TablesView:
     def table_ddl(self) -> tuple[str, ...]:
         """The statements of `ddl` that create tables (the others create indexes)."""
         return tuple(s for s in self.ddl if _CREATE_TABLE.match(s))
+
+    def flush(self, cur: Cursor) -> None:
+        for value in vars(self).values():
+            if isinstance(value, Timelines):
+                value.flush(cur)
 
     def reset(self) -> None:
         """Forget what was cached from the events applied so far: the view's tables moved
@@ -96,8 +104,8 @@ class _Superseded(Exception):
     """The view's row no longer holds the position the batch started from."""
 
 
-class _Pipelined(Exception):
-    """A pipelined batch failed somewhere: to be tried again one statement at a time."""
+class _Together(Exception):
+    """A batch applied in one go failed somewhere: to be tried again event by event."""
 
 
 @dataclass
@@ -115,7 +123,7 @@ class Runner:
         self.db = db
         self.views = {v.name: v for v in views}
         self.batch_size = batch_size
-        self.pipeline = True  # see `_commit`
+        self.together = True  # see `_commit`
         self._advanced = threading.Condition()
         # Per view, the position this runner last brought it to: its caches hold what it
         # saw up to there. A different position in `hlm_vues` means someone else moved it.
@@ -185,27 +193,29 @@ class Runner:
         """Events applied, or None when another writer moved the view first."""
         try:
             try:
-                done = self._commit(view, start, todo, error=None, pipelined=self.pipeline)
-            except _Pipelined:
-                # Statements sent ahead fail at a later fetch or at the end, not at the
-                # event that sent them: again one statement at a time, to find it.
-                done = self._commit(view, start, todo, error=None, pipelined=False)
+                done = self._commit(view, start, todo, error=None, together=self.together)
+            except _Together:
+                # Statements sent ahead or written at the end fail after the event that
+                # made them: again event by event, to find it.
+                done = self._commit(view, start, todo, error=None, together=False)
             return len(todo) if done else None
         except ViewError as exc:
             good = [(n, e) for n, e in todo if n.id < exc.position]
             log.error("%s", exc)
-            done = self._commit(view, start, good, error=str(exc), pipelined=False)
+            done = self._commit(view, start, good, error=str(exc), together=False)
             return len(good) if done else None
 
     def _commit(self, view: View, start: int, todo: list[tuple[Notification, Any]],
-                error: str | None, pipelined: bool) -> bool:
+                error: str | None, together: bool) -> bool:
         """Apply `todo` and move the view from `start`, in one transaction; False (and
-        nothing done) if the view's row no longer holds `start`. `pipelined`: on PostgreSQL
-        the view's statements go without waiting for each result (one round trip per
-        fetch, not per statement); a failure then raises `_Pipelined`."""
+        nothing done) if the view's row no longer holds `start`. `together`: the batch in
+        one go, its statements pipelined on PostgreSQL (one round trip per fetch, not per
+        statement) and what the view left pending flushed once at the end; a failure then
+        raises `_Together`. Otherwise each event's writes are flushed after it, so that a
+        failure names its event."""
         now = datetime.now(UTC).isoformat()
         end = todo[-1][0].id if todo else start
-        piped = False
+        flush = getattr(view, "flush", None)
         try:
             with self.db.transaction() as cur:
                 cur.execute("UPDATE hlm_vues SET position = ?, erreur = ?, mis_a_jour = ? "
@@ -213,15 +223,18 @@ class Runner:
                             (end, error, now, view.name, start))
                 if cur.fetchone() is None:
                     raise _Superseded
-                pipeline = getattr(cur, "pipeline", None) if pipelined else None
-                piped = pipeline is not None
+                pipeline = getattr(cur, "pipeline", None) if together else None
                 with pipeline() if pipeline is not None else contextlib.nullcontext():
                     for notification, event in todo:
                         try:
                             view.apply(cur, event, notification.id)
+                            if flush is not None and not together:
+                                flush(cur)
                         except Exception as cause:
                             raise ViewError(view.name, notification.id,
                                             type(event).__qualname__, cause) from cause
+                if flush is not None and together:
+                    flush(cur)  # after the pipeline: COPY does not go in one
         except _Superseded:
             log.info("view %s moved by another writer; batch from %s dropped", view.name,
                      start)
@@ -229,8 +242,8 @@ class Runner:
             return False
         except BaseException as exc:
             self._reset(view.name)  # its caches saw the rolled-back events
-            if piped and isinstance(exc, Exception):
-                raise _Pipelined from exc
+            if together and isinstance(exc, Exception):
+                raise _Together from exc
             raise
         self._known[view.name] = end
         return True
