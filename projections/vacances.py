@@ -16,7 +16,7 @@ effect on the later of its own date and those dates.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -86,39 +86,75 @@ def rejouer(events: list[Any], effets: list[date], jour: date) -> Vacance:
     return vacance
 
 
-def timeline(events: list[Any]) -> list[Period]:
-    """(valid_from, valid_to, state as JSON) for every interval with a distinct state."""
-    effets = dates_effet(events)
+@dataclass
+class Suivi:
+    """One vacancy as the view last saw it: its events (in version order), the date from
+    which each shows, the state (JSON) shown on each date of its timeline and, while its
+    acts show in the order they were recorded, the vacancy with all of them applied."""
+
+    events: list[Any]
+    effets: list[date]
+    etats: dict[date, str]
+    vacance: Vacance | None
+
+    @classmethod
+    def de(cls, events: list[Any]) -> Suivi:
+        """From the events alone. When the acts show in recorded order (no late entry),
+        those showing on a date are a prefix of the log, so one vacancy goes through them
+        once; otherwise each date replays its own acts (`rejouer`)."""
+        effets = dates_effet(events)
+        dates = _dates(events, effets)
+        if effets != sorted(effets):
+            return cls(events, effets, {jour: to_json(rejouer(events, effets, jour).vue(jour))
+                                        for jour in dates}, None)
+        vacance: Vacance = events[0].mutate(None)
+        suivant, etats = 1, {}
+        for jour in dates:
+            while suivant < len(events) and effets[suivant] <= jour:
+                events[suivant].mutate(vacance)
+                suivant += 1
+            etats[jour] = to_json(vacance.vue(jour))
+        return cls(events, effets, etats, vacance)
+
+    def puis(self, event: Any) -> Suivi:
+        """With the next event. If it shows no earlier than every act before it, the
+        states before its date stay, and from its date on the vacancy shows every act."""
+        events = [*self.events, event]
+        effets = dates_effet(events)
+        jour = effets[-1]
+        if self.vacance is None or jour < max(self.effets):
+            return Suivi.de(events)
+        event.mutate(self.vacance)
+        etats = {d: etat for d, etat in self.etats.items() if d < jour}
+        for d in _dates(events, effets):
+            if d >= jour:
+                etats[d] = to_json(self.vacance.vue(d))
+        return Suivi(events, effets, etats, self.vacance)
+
+    def periodes(self) -> list[Period]:
+        """(valid_from, valid_to, state as JSON) for every interval with a distinct
+        state."""
+        rows: list[tuple[date, str]] = []
+        for start in sorted(self.etats):
+            if not rows or rows[-1][1] != self.etats[start]:
+                rows.append((start, self.etats[start]))
+        return [(start, rows[i + 1][0] if i + 1 < len(rows) else None, etat)
+                for i, (start, etat) in enumerate(rows)]
+
+
+def _dates(events: list[Any], effets: list[date]) -> list[date]:
+    """The dates at which the state may change: when each act shows, and the day after the
+    réservataire's deadline (the bailleur's turn if nobody was proposed)."""
     points = set(effets)
     limite = events[0].date_limite_designation
     if limite is not None:
-        points.add(limite + timedelta(days=1))  # the bailleur's turn if nobody was proposed
-    debut = effets[0]
-    dates = sorted(p for p in points if p >= debut)
-    rows: list[tuple[date, str]] = []
-    for start, etat in zip(dates, _etats(events, effets, dates), strict=True):
-        if not rows or rows[-1][1] != etat:
-            rows.append((start, etat))
-    return [(start, rows[i + 1][0] if i + 1 < len(rows) else None, etat)
-            for i, (start, etat) in enumerate(rows)]
+        points.add(limite + timedelta(days=1))
+    return sorted(p for p in points if p >= effets[0])
 
 
-def _etats(events: list[Any], effets: list[date], dates: list[date]) -> Iterator[str]:
-    """The state (JSON) shown on each of `dates` (in order). When the events show in the
-    order they were recorded (no late entry), those showing on a date are a prefix of the
-    log, so one vacancy goes through them once; otherwise each date replays its own events
-    (`rejouer`)."""
-    if effets != sorted(effets):
-        for jour in dates:
-            yield to_json(rejouer(events, effets, jour).vue(jour))
-        return
-    vacance: Vacance = events[0].mutate(None)
-    suivant = 1
-    for jour in dates:
-        while suivant < len(events) and effets[suivant] <= jour:
-            events[suivant].mutate(vacance)
-            suivant += 1
-        yield to_json(vacance.vue(jour))
+def timeline(events: list[Any]) -> list[Period]:
+    """The timeline of a vacancy from its events (in version order)."""
+    return Suivi.de(events).periodes()
 
 
 class VacancesView(TablesView):
@@ -128,27 +164,33 @@ class VacancesView(TablesView):
     def __init__(self, app: Application[Any], size: int = 20_000) -> None:
         self.app = app
         self.size = size
-        self._events: OrderedDict[UUID, list[Any]] = OrderedDict()
+        self._suivis: OrderedDict[UUID, Suivi] = OrderedDict()
         self.timelines = Timelines("pv_vacances", "vacance_id")
 
-    def _events_jusqu_a(self, event: Any) -> list[Any]:
-        """The vacancy's events up to this one: kept in memory, else read from the store."""
+    def reset(self) -> None:
+        super().reset()
+        self._suivis.clear()
+
+    def _suivi(self, event: Any) -> Suivi:
+        """The vacancy up to this event: from what was kept in memory, else from the store."""
         key, version = event.originator_id, event.originator_version
-        known = self._events.pop(key, None)
-        if known is not None and len(known) >= version - 1:
-            known = [*known[:version - 1], event]
+        suivi = self._suivis.pop(key, None)
+        if suivi is not None and len(suivi.events) == version - 1:
+            suivi = suivi.puis(event)
+        elif suivi is not None and len(suivi.events) >= version:  # the same event again
+            suivi = Suivi.de([*suivi.events[:version - 1], event])
         else:
-            known = list(self.app.events.get(key, lte=version))
-        self._events[key] = known
-        if len(self._events) > self.size:
-            self._events.popitem(last=False)
-        return known
+            suivi = Suivi.de(list(self.app.events.get(key, lte=version)))
+        self._suivis[key] = suivi
+        if len(self._suivis) > self.size:
+            self._suivis.popitem(last=False)
+        return suivi
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         if not isinstance(event, Vacance.Event):
             return
-        events = self._events_jusqu_a(event)
-        self.timelines.replace(cur, str(event.originator_id), position, timeline(events),
+        self.timelines.replace(cur, str(event.originator_id), position,
+                               self._suivi(event).periodes(),
                                first=event.originator_version == 1)
 
 

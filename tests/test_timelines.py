@@ -14,14 +14,18 @@ from domain.serialisation import to_json
 from domain.vacance import Vacance
 from infra.generate import generate
 from infra.settings import Settings
+from projections.bitemporal import BELIEVED
 from projections.service import Projections, view_db
 from projections.vacances import dates_effet, rejouer, timeline
 from tests.helpers_sec import ADMIN, declarer, deposer, seed_reference
 
 
-def _vacancy_logs(app: HlmApplication) -> dict[Any, list[Any]]:
+def _vacancy_logs(app: HlmApplication, upto: int | None = None) -> dict[Any, list[Any]]:
+    """Each vacancy's events recorded up to position `upto` (all by default)."""
     logs: dict[Any, list[Any]] = defaultdict(list)
     for notification in app.recorder.select_notifications(1, 1_000_000):
+        if upto is not None and notification.id > upto:
+            break
         event = app.mapper.to_domain_event(notification)
         if isinstance(event, Vacance.Event):
             logs[event.originator_id].append(event)
@@ -121,5 +125,36 @@ def test_a_late_change_rewrites_only_the_periods_it_changes(
         # the last period (from 09-01) kept its row: its state did not change
         assert [r for r in after if r[0] == "2023-09-01"] == \
             [r for r in before if r[0] == "2023-09-01"]
+    finally:
+        vues.stop()
+
+
+def test_the_vacancy_view_believes_at_each_position_the_timeline_of_the_events_recorded_then(
+        application: HlmApplication, settings: Settings) -> None:
+    """The view builds each timeline event by event (reusing the states before a new act's
+    date); at any position, the rows it believed are the timeline computed from scratch
+    from the events recorded by then."""
+    generate(application, 3000, seed=11)
+    vues = Projections(application, settings)
+    head = application.recorder.max_notification_id() or 0
+    try:
+        vues.runner.batch_size = 250
+        vues.runner.catch_up()
+        db = view_db(settings)
+        try:
+            for upto in (head // 5, head // 2, head - 7, head):
+                expected = {str(k): [(a.isoformat(), b.isoformat() if b else None, etat)
+                                     for a, b, etat in timeline(events)]
+                            for k, events in _vacancy_logs(application, upto).items()}
+                with db.transaction() as cur:
+                    cur.execute("SELECT vacance_id, valid_from, valid_to, etat FROM "
+                                f"pv_vacances WHERE {BELIEVED} ORDER BY vacance_id, valid_from",
+                                (upto, upto))
+                    believed: dict[str, list[Any]] = defaultdict(list)
+                    for vid, *row in cur.fetchall():
+                        believed[vid].append(tuple(row))
+                assert believed == expected, upto
+        finally:
+            db.close()
     finally:
         vues.stop()
