@@ -64,7 +64,7 @@ class Timelines:
 
     COLUMNS = ("valid_from", "valid_to", "recorded_from", "etat", "superseded_at")
 
-    def __init__(self, table: str, key_column: str, size: int = 100_000) -> None:
+    def __init__(self, table: str, key_column: str, size: int = 50_000) -> None:
         self.table, self.key_column, self.size = table, key_column, size
         self._believed: OrderedDict[str, dict[str, tuple[str | None, bytes]]] = OrderedDict()
         self._superseded: list[tuple[int, str, str]] = []  # rows already in the table

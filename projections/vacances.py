@@ -161,7 +161,9 @@ class VacancesView(TablesView):
     name = "vacances"
     ddl = DDL
 
-    def __init__(self, app: Application[Any], size: int = 20_000) -> None:
+    def __init__(self, app: Application[Any], size: int = 5_000) -> None:
+        # A vacancy is followed for weeks: a few thousand cover those in progress at once,
+        # and each one kept holds its events, states and aggregate (tens of kB).
         self.app = app
         self.size = size
         self._suivis: OrderedDict[UUID, Suivi] = OrderedDict()
