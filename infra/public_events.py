@@ -437,21 +437,20 @@ class Lecteur:
     bounded (least recently used aggregates out, `taille`); an aggregate the reader does not
     hold (evicted, or created before the position the reader started from) is read from the
     store as `page` does. Asked for a position other than where it stopped, the reader
-    starts again with empty states, except for one of the last two pages asked again (a relay
-    retrying after a broker failure, with the next page read ahead), which it serves again
-    as it was. One reader per thread."""
+    starts again with empty states, except for the same page asked again (a relay retrying
+    after a broker failure), which it serves again as it was. One reader per thread."""
 
     def __init__(self, app: HlmApplication, taille: int = 50_000) -> None:
         self.app = app
         self.taille = taille
         self.position: int | None = None  # where the folded states stand
         self._etats: OrderedDict[UUID, Any] = OrderedDict()
-        self._dernieres: OrderedDict[tuple[int, int], tuple[list[PublicEvent], int]] = \
-            OrderedDict()
+        self._derniere: tuple[int, int, list[PublicEvent], int] | None = None
 
     def page(self, apres: int, limite: int) -> tuple[list[PublicEvent], int]:
-        if (derniere := self._dernieres.get((apres, limite))) is not None:
-            return derniere
+        derniere = self._derniere
+        if derniere is not None and derniere[:2] == (apres, limite):
+            return derniere[2], derniere[3]
         if apres != self.position:
             self._etats.clear()
             self.position = apres
@@ -474,9 +473,7 @@ class Lecteur:
             self.position = None
             raise
         self.position = suivante
-        self._dernieres[(apres, limite)] = (out, suivante)
-        if len(self._dernieres) > 2:
-            self._dernieres.popitem(last=False)
+        self._derniere = (apres, limite, out, suivante)
         return out, suivante
 
     def _plier(self, event: Any) -> None:

@@ -29,7 +29,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from psycopg.sql import SQL, Identifier
 
 from domain.application import HlmApplication
-from infra.public_events import Lecteur, PublicEvent
+from infra.public_events import Lecteur
 from infra.settings import Settings
 from projections.db import ViewDB
 
@@ -112,7 +112,6 @@ class Relay:
         self._idle = False
         # Goes through the stream in order: the same pages as public_events.page, faster.
         self._lecteur = Lecteur(app)
-        self._suivant: tuple[list[PublicEvent], int] | None = None  # the next batch, mapped
 
     # -- position ---------------------------------------------------------------------------
 
@@ -186,11 +185,8 @@ class Relay:
 
     def step(self) -> int:
         """Publish the next batch and commit the position once the broker acknowledged it;
-        the number of events published. While the broker takes a batch, the next one is
-        read and mapped (not sent: only one batch is ever unacknowledged)."""
-        lu, self._suivant = self._suivant, None
-        events, suivante = lu if lu is not None and lu[0] else \
-            self._lecteur.page(self.position, self.batch_size)
+        the number of events published."""
+        events, suivante = self._lecteur.page(self.position, self.batch_size)
         if not events:
             if suivante > self.position:
                 self._commit(suivante)
@@ -198,12 +194,10 @@ class Relay:
         producer = self.connect()
         futures = [producer.send(self.topic, key=e.kafka_key(), value=e.kafka_value(),
                                  headers=e.kafka_headers()) for e in events]
-        suivant = self._lecteur.page(suivante, self.batch_size)
         producer.flush()
         for future in futures:
             future.get(timeout=DELIVERY_TIMEOUT_MS / 1000)  # raises the delivery error
         self._commit(suivante)
-        self._suivant = suivant
         self._published += len(events)
         self._idle = False
         self._log_lag(events[-1].enregistre_le)
