@@ -14,6 +14,11 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [jsonable(v) for v in value]
+    return _leaf(value)
+
+
+def _leaf(value: Any) -> Any:
+    """A date, an amount or an id as JSON has it; anything else as it is."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -24,15 +29,11 @@ def jsonable(value: Any) -> Any:
 
 
 def _scalar(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, UUID):
-        return str(value)
     if isinstance(value, set | frozenset):
         return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    if (converted := _leaf(value)) is value:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return converted
 
 
 def to_json(value: Any) -> str:
