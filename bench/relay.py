@@ -47,32 +47,25 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from psycopg.sql import SQL, Identifier
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.commands import drop_schema, hlm_command  # noqa: E402
+from bench.history import database_url  # noqa: E402
 from domain.ids import demande_uuid  # noqa: E402
 from domain.vacance import Acteur  # noqa: E402
 from infra.generate import generate  # noqa: E402
 from infra.public_events import page  # noqa: E402
-from infra.relay import DELIVERY_TIMEOUT_MS, relay_for  # noqa: E402
+from infra.relay import DELIVERY_TIMEOUT_MS, POSITION_DDL, PRODUCER_OPTIONS, relay_for  # noqa: E402,E501
 from infra.settings import Settings  # noqa: E402
 from infra.store import init_store  # noqa: E402
 from projections.service import view_db  # noqa: E402
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_RATIO = 0.7
 TARGET_LAG_MS = 1000.0
-PRODUCER = {"acks": "all", "linger_ms": 5, "batch_size": 256 * 1024}
 ADMIN = Acteur("admin")
-
-
-def hlm_command() -> list[str]:
-    script = Path(sys.executable).parent / "hlm"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "infra.cli"]
 
 
 def records(app: Any, batch_size: int) -> tuple[list[tuple[bytes, bytes, list[Any]]], float]:
@@ -90,7 +83,7 @@ def records(app: Any, batch_size: int) -> tuple[list[tuple[bytes, bytes, list[An
 
 def raw_production(bootstrap: str, topic: str,
                    recs: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> float:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, **PRODUCER)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_OPTIONS)
     try:
         producer.send(topic, b"warm-up").get(timeout=30)
         started = time.perf_counter()
@@ -108,12 +101,10 @@ def relay_run(app: Any, settings: Settings, topic: str, batch_size: int) -> floa
     db = view_db(conf)
     try:
         with db.transaction() as cur:
-            cur.execute("CREATE TABLE IF NOT EXISTS hlm_relais (nom TEXT PRIMARY KEY, "
-                        "position BIGINT NOT NULL, mis_a_jour TEXT)")
+            cur.execute(POSITION_DDL)
             cur.execute("DELETE FROM hlm_relais")
         relay = relay_for(app, conf, db, batch_size=batch_size)
-        relay.ensure_topic()
-        relay.connect()
+        relay.connect()  # creates the topic
         started = time.perf_counter()
         n = relay.catch_up()
         elapsed = time.perf_counter() - started
@@ -229,7 +220,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
-    url = os.environ.get("HLM_BENCH_DATABASE_URL", DEFAULT_URL)
+    url = database_url()
     schema = "bench_relay_" + secrets.token_hex(4)
     work = Path(tempfile.mkdtemp(prefix="bench-relay-"))
     broker = None
@@ -279,8 +270,7 @@ def main() -> None:
         app.close()
         if broker is not None:
             broker.stop()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
+        drop_schema(url, schema)
     print(json.dumps(result))
 
 

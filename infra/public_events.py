@@ -213,6 +213,17 @@ def _champ(nom: str) -> Callable[[Any], date | None]:
 _EFFET = _champ("date_effet")
 
 
+def _copie(modele: type[ps.Donnees]) -> Construire:
+    """The public form that copies from the event the fields its model declares, as
+    they are (the model is the allow-list)."""
+    return lambda e, p, c: modele(**{nom: getattr(e, nom) for nom in modele.model_fields})
+
+
+def _copiee(agregat: str, evenement: str, modele: type[ps.Donnees],
+            date_effet: Callable[[Any], date | None]) -> TypePublic:
+    return TypePublic(_nom(agregat, evenement), modele, _copie(modele), date_effet)
+
+
 def _montant(value: Decimal | float) -> float:
     return float(value)
 
@@ -256,30 +267,13 @@ def _bail_signe(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
 
 TYPES: dict[type, TypePublic] = {
     # reference data
-    Bailleur.Enregistre: TypePublic(
-        _nom("bailleur", "enregistre"), ps.BailleurEnregistre,
-        lambda e, p, c: ps.BailleurEnregistre(bailleur_id=e.bailleur_id, nom=e.nom), _aucune),
-    Bailleur.Renomme: TypePublic(
-        _nom("bailleur", "renomme"), ps.BailleurRenomme,
-        lambda e, p, c: ps.BailleurRenomme(nom=e.nom), _aucune),
-    Reservataire.Enregistre: TypePublic(
-        _nom("reservataire", "enregistre"), ps.ReservataireEnregistre,
-        lambda e, p, c: ps.ReservataireEnregistre(
-            reservataire_id=e.reservataire_id, nom=e.nom, type=e.type), _aucune),
-    Reservataire.Modifie: TypePublic(
-        _nom("reservataire", "modifie"), ps.ReservataireModifie,
-        lambda e, p, c: ps.ReservataireModifie(nom=e.nom, type=e.type), _aucune),
-    Territoire.Defini: TypePublic(
-        _nom("territoire", "defini"), ps.TerritoireDefini,
-        lambda e, p, c: ps.TerritoireDefini(
-            territoire_id=e.territoire_id, nom=e.nom,
-            soumis_mixite_depuis=e.soumis_mixite_depuis, ile_de_france=e.ile_de_france),
-        _aucune),
-    Territoire.Modifie: TypePublic(
-        _nom("territoire", "modifie"), ps.TerritoireModifie,
-        lambda e, p, c: ps.TerritoireModifie(
-            nom=e.nom, soumis_mixite_depuis=e.soumis_mixite_depuis,
-            ile_de_france=e.ile_de_france), _aucune),
+    Bailleur.Enregistre: _copiee("bailleur", "enregistre", ps.BailleurEnregistre, _aucune),
+    Bailleur.Renomme: _copiee("bailleur", "renomme", ps.BailleurRenomme, _aucune),
+    Reservataire.Enregistre: _copiee(
+        "reservataire", "enregistre", ps.ReservataireEnregistre, _aucune),
+    Reservataire.Modifie: _copiee("reservataire", "modifie", ps.ReservataireModifie, _aucune),
+    Territoire.Defini: _copiee("territoire", "defini", ps.TerritoireDefini, _aucune),
+    Territoire.Modifie: _copiee("territoire", "modifie", ps.TerritoireModifie, _aucune),
     Territoire.SeuilPremierQuartilePublie: TypePublic(
         _nom("territoire", "seuil_premier_quartile_publie"), ps.SeuilPremierQuartilePublie,
         lambda e, p, c: ps.SeuilPremierQuartilePublie(
@@ -308,28 +302,14 @@ TYPES: dict[type, TypePublic] = {
         _nom("demande", "situation_modifiee"), ps.SituationModifiee,
         lambda e, p, c: ps.SituationModifiee(
             date_effet=e.date_effet, **drapeaux_menage(e.situation, e.date_effet)), _EFFET),
-    Demande.DemandeurSubstitue: TypePublic(
-        _nom("demande", "demandeur_substitue"), ps.DemandeurSubstitue,
-        lambda e, p, c: ps.DemandeurSubstitue(
-            date_effet=e.date_effet, date_separation=e.date_separation,
-            date_anciennete=e.date_anciennete, anciennete_source=e.anciennete_source),
-        _EFFET),
-    Demande.MembreParti: TypePublic(
-        _nom("demande", "membre_parti"), ps.MembreParti,
-        lambda e, p, c: ps.MembreParti(date_separation=e.date_separation,
-                                       nouvelle_demande_id=e.nouvelle_demande_id),
-        _champ("date_separation")),
-    Demande.Radiee: TypePublic(
-        _nom("demande", "radiee"), ps.DemandeRadiee,
-        lambda e, p, c: ps.DemandeRadiee(date_effet=e.date_effet, motif=e.motif), _EFFET),
-    Demande.DesigneeSurVacance: TypePublic(
-        _nom("demande", "designee_sur_vacance"), ps.DesigneeSurVacance,
-        lambda e, p, c: ps.DesigneeSurVacance(date_effet=e.date_effet,
-                                              vacance_id=e.vacance_id), _EFFET),
-    Demande.Attribuee: TypePublic(
-        _nom("demande", "attribuee"), ps.DemandeAttribuee,
-        lambda e, p, c: ps.DemandeAttribuee(date_effet=e.date_effet, vacance_id=e.vacance_id,
-                                            logement_id=e.logement_id), _EFFET),
+    Demande.DemandeurSubstitue: _copiee(
+        "demande", "demandeur_substitue", ps.DemandeurSubstitue, _EFFET),
+    Demande.MembreParti: _copiee(
+        "demande", "membre_parti", ps.MembreParti, _champ("date_separation")),
+    Demande.Radiee: _copiee("demande", "radiee", ps.DemandeRadiee, _EFFET),
+    Demande.DesigneeSurVacance: _copiee(
+        "demande", "designee_sur_vacance", ps.DesigneeSurVacance, _EFFET),
+    Demande.Attribuee: _copiee("demande", "attribuee", ps.DemandeAttribuee, _EFFET),
     # the attribution cycle
     Vacance.Declaree: TypePublic(
         _nom("vacance", "declaree"), ps.VacanceDeclaree,
@@ -339,33 +319,16 @@ TYPES: dict[type, TypePublic] = {
                                           "zone_tendue", "reservataire_id")},
             designataire=e.designataire, date_limite_designation=e.date_limite_designation),
         _champ("date_information")),
-    Vacance.TourDeDesignationPasse: TypePublic(
-        _nom("vacance", "tour_de_designation_passe"), ps.TourDeDesignationPasse,
-        lambda e, p, c: ps.TourDeDesignationPasse(
-            date_effet=e.date_effet, designataire=e.designataire, motif=e.motif,
-            regle=e.regle), _EFFET),
-    Vacance.CandidatDesigne: TypePublic(
-        _nom("vacance", "candidat_designe"), ps.CandidatDesigne,
-        lambda e, p, c: ps.CandidatDesigne(
-            date_effet=e.date_effet, demande_id=e.demande_id, par=e.par,
-            organisation=e.organisation), _EFFET),
+    Vacance.TourDeDesignationPasse: _copiee(
+        "vacance", "tour_de_designation_passe", ps.TourDeDesignationPasse, _EFFET),
+    Vacance.CandidatDesigne: _copiee("vacance", "candidat_designe", ps.CandidatDesigne, _EFFET),
     Vacance.DecisionsCommissionEnregistrees: TypePublic(
         _nom("vacance", "decisions_commission_enregistrees"),
         ps.DecisionsCommissionEnregistrees, _decisions, _EFFET),
-    Vacance.RefusEnregistre: TypePublic(
-        _nom("vacance", "refus_enregistre"), ps.RefusEnregistre,
-        lambda e, p, c: ps.RefusEnregistre(date_effet=e.date_effet, demande_id=e.demande_id),
-        _EFFET),
-    Vacance.CandidatRetire: TypePublic(
-        _nom("vacance", "candidat_retire"), ps.CandidatRetire,
-        lambda e, p, c: ps.CandidatRetire(date_effet=e.date_effet, demande_id=e.demande_id,
-                                          motif=e.motif), _EFFET),
-    Vacance.AttributionReservataireEchouee: TypePublic(
-        _nom("vacance", "attribution_reservataire_echouee"),
-        ps.AttributionReservataireEchouee,
-        lambda e, p, c: ps.AttributionReservataireEchouee(date_effet=e.date_effet,
-                                                          designataire=e.designataire),
-        _EFFET),
+    Vacance.RefusEnregistre: _copiee("vacance", "refus_enregistre", ps.RefusEnregistre, _EFFET),
+    Vacance.CandidatRetire: _copiee("vacance", "candidat_retire", ps.CandidatRetire, _EFFET),
+    Vacance.AttributionReservataireEchouee: _copiee("vacance", "attribution_reservataire_echouee",
+        ps.AttributionReservataireEchouee, _EFFET),
     Vacance.BailSigne: TypePublic(
         _nom("vacance", "bail_signe"), ps.BailSigne, _bail_signe, _EFFET),
 }
@@ -376,15 +339,6 @@ def type_public(event: Any) -> TypePublic:
         return TYPES[type(event)]
     except KeyError:
         raise TypeNonPublie(f"{type(event).__qualname__} has no public form") from None
-
-
-def public_type(event: Any) -> str:
-    return type_public(event).nom
-
-
-def public_data(event: Any, position: int, ctx: Contexte) -> dict[str, Any]:
-    """The event's public fields only: those its model declares (no personal data)."""
-    return type_public(event).construire(event, position, ctx).model_dump(mode="json")
 
 
 def _horodatage(value: datetime) -> str:

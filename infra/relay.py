@@ -42,6 +42,8 @@ POSITION_DDL = ("CREATE TABLE IF NOT EXISTS hlm_relais (nom TEXT PRIMARY KEY, "
 # starts again with a fresh producer (kafka-python retries by itself within this time).
 REQUEST_TIMEOUT_MS = 5_000
 DELIVERY_TIMEOUT_MS = 10_000
+# What the relay asks of the broker for each batch (shared with bench/relay.py's baseline).
+PRODUCER_OPTIONS: dict[str, Any] = {"acks": "all", "linger_ms": 5, "batch_size": 256 * 1024}
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ class Relay:
         """The producer, created (with the topic, if missing) on first use after a failure."""
         if self._producer is None:
             self.ensure_topic()
-            options = {"acks": "all", "linger_ms": 5, "batch_size": 256 * 1024,
+            options = {**PRODUCER_OPTIONS,
                        "request_timeout_ms": REQUEST_TIMEOUT_MS,
                        "bootstrap_timeout_ms": REQUEST_TIMEOUT_MS,
                        "delivery_timeout_ms": DELIVERY_TIMEOUT_MS,
@@ -173,11 +175,13 @@ class Relay:
         finally:
             admin.close()
 
-    def disconnect(self) -> None:
+    def disconnect(self, timeout: float = 0) -> None:
+        """Close the producer: at once after a failure (nothing to keep), or waiting up to
+        `timeout` seconds for what it still sends."""
         if self._producer is not None:
             producer, self._producer = self._producer, None
             try:
-                producer.close(timeout=0)
+                producer.close(timeout=timeout)
             except Exception:  # closing a producer of a dead broker: nothing to keep
                 log.debug("producer close failed", exc_info=True)
 
@@ -262,12 +266,7 @@ class Relay:
                     stop.wait(poll)
 
     def close(self) -> None:
-        if self._producer is not None:
-            try:
-                self._producer.close(timeout=5)
-            except Exception:
-                log.debug("producer close failed", exc_info=True)
-            self._producer = None
+        self.disconnect(timeout=5)
 
 
 def relay_for(app: HlmApplication, settings: Settings, db: ViewDB, *,

@@ -50,8 +50,6 @@ class DemandesView(TablesView):
         if not isinstance(event, Demande.Event):
             return
         demande = self.aggregates.after(event)
-        if not isinstance(demande, Demande):
-            return
         points = breakpoints(demande)
         periods = []
         for i, start in enumerate(points):

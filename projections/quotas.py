@@ -143,18 +143,23 @@ class QuotasView(TablesView):
 
     def _refresh_where(self, cur: Cursor, where: str, params: tuple[Any, ...],
                        position: int) -> None:
-        cur.execute(f"SELECT vacance_id FROM pv_baux WHERE {where} AND superseded_at IS NULL",
-                    params)
-        for (vacance_id,) in cur.fetchall():
-            self._refresh(cur, vacance_id, position)
+        cur.execute(f"SELECT {', '.join(COLUMNS)} FROM pv_baux WHERE {where} AND "
+                    "superseded_at IS NULL", params)
+        for current in cur.fetchall():
+            self._supersede(cur, tuple(current), position)
 
     def _refresh(self, cur: Cursor, vacance_id: str, position: int) -> None:
-        vacance = self.aggregates.state(UUID(vacance_id), position)
-        row = self.fact(vacance, position)
         cur.execute(f"SELECT {', '.join(COLUMNS)} FROM pv_baux WHERE vacance_id = ? AND "
                     "superseded_at IS NULL", (vacance_id,))
         current = cur.fetchone()
-        if current is not None and tuple(current) == row:
+        self._supersede(cur, tuple(current) if current else vacance_id, position)
+
+    def _supersede(self, cur: Cursor, current: tuple[Any, ...] | str, position: int) -> None:
+        """Recompute the fact of a lease (`current`: its row believed so far, or only its
+        vacancy id when it has none) and replace the row if the fact changed."""
+        vacance_id = current if isinstance(current, str) else current[0]
+        row = self.fact(self.aggregates.state(UUID(vacance_id), position), position)
+        if row == current:
             return
         cur.execute("UPDATE pv_baux SET superseded_at = ? WHERE vacance_id = ? AND "
                     "superseded_at IS NULL", (position, vacance_id))
@@ -186,8 +191,10 @@ class Periode:
 
 @dataclass(frozen=True)
 class Comptes:
-    """Counts over a set of lease facts: all of them, the first-quartile ones, the relogés
-    not in the first quartile (a household both counts once), DALO or priority ones."""
+    """Counts over a set of lease facts: all of them, the first-quartile ones
+    (R-Q1-THRESHOLD), the relogés not in the first quartile (a household both counts once:
+    R-QUOTA-HORS-QPV-Q1-25), DALO or priority ones (R-NONRESERVE-25-DALO,
+    R-COLLECTIVITE-25-DALO)."""
 
     attributions: int = 0
     premier_quartile: int = 0
@@ -219,13 +226,16 @@ def periode_semestre(annee: int, as_of: date) -> Periode:
 
 
 def _ratio(num: int, den: int) -> float | None:
+    """The rate as published: rounded to four decimals (DECISIONS §23)."""
     return round(num / den, 4) if den else None
 
 
-def _conforme(taux: float | None, objectif: float | None) -> bool | None:
-    if taux is None or objectif is None:
+def _atteint(num: int, den: int, objectif: float | None) -> bool | None:
+    """Whether the unrounded rate reaches the objective ("au moins"): 9,999 of 40,000 is
+    not 25 % though it is published as 0.25 (DECISIONS §23)."""
+    if not den or objectif is None:
         return None
-    return taux >= objectif
+    return num / den >= objectif
 
 
 def hors_qpv(comptes: Comptes, objectif: float | None) -> dict[str, Any]:
@@ -235,7 +245,8 @@ def hors_qpv(comptes: Comptes, objectif: float | None) -> dict[str, Any]:
     taux = _ratio(eligibles, comptes.attributions)
     return {"attributions": comptes.attributions, "premier_quartile": comptes.premier_quartile,
             "reloges": comptes.reloges, "eligibles": eligibles, "taux": taux,
-            "objectif": objectif, "conforme": _conforme(taux, objectif)}
+            "objectif": objectif,
+            "conforme": _atteint(eligibles, comptes.attributions, objectif)}
 
 
 def stamp(body: dict[str, Any], as_of: date, known_at: datetime | None) -> dict[str, Any]:
@@ -269,18 +280,20 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
     taux_qpv = _ratio(autres, dans.attributions)
     taux_pool = _ratio(pool.dalo_ou_prioritaires, pool.attributions)
     taux_6 = _ratio(flux.premier_quartile + flux.reloges, flux.attributions)
-    injonction = bool(in_force_from(fin, 20, v20_effective_from) and obj_hors is not None
-                      and taux_6 is not None and taux_6 < obj_hors)
+    injonction = bool(in_force_from(fin, 20, v20_effective_from)
+                      and _atteint(flux.premier_quartile + flux.reloges, flux.attributions,
+                                   obj_hors) is False)
     return {
         "bailleur_id": bailleur_id, "territoire_id": territoire_id, "annee": annee,
         "hors_qpv": bloc_hors,
         "qpv": {"attributions": dans.attributions, "autres_quartiles": autres,
                 "taux": taux_qpv, "objectif": obj_qpv,
-                "conforme": _conforme(taux_qpv, obj_qpv)},
+                "conforme": _atteint(autres, dans.attributions, obj_qpv)},
         "non_reserves": {"attributions": pool.attributions,
                          "dalo_ou_prioritaires": pool.dalo_ou_prioritaires,
                          "taux": taux_pool, "objectif": obj_pool,
-                         "conforme": _conforme(taux_pool, obj_pool)},
+                         "conforme": _atteint(pool.dalo_ou_prioritaires, pool.attributions,
+                                              obj_pool)},
         "semestre": {"debut": six.debut.isoformat(), "fin": six.fin.isoformat(),
                      "hors_qpv_taux_6_mois": taux_6, "injonction": injonction},
     }
@@ -299,7 +312,8 @@ def figures_reservataire(reservataire: Reservataire | None, reservataire_id: str
     return {"reservataire_id": reservataire_id, "annee": annee,
             "attributions": comptes.attributions,
             "dalo_ou_prioritaires": comptes.dalo_ou_prioritaires, "taux": taux,
-            "objectif": objectif, "conforme": _conforme(taux, objectif)}
+            "objectif": objectif,
+            "conforme": _atteint(comptes.dalo_ou_prioritaires, comptes.attributions, objectif)}
 
 
 # --- reads (SQL counts) -----------------------------------------------------------------

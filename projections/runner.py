@@ -123,7 +123,6 @@ class Runner:
         self.db = db
         self.views = {v.name: v for v in views}
         self.batch_size = batch_size
-        self.together = True  # see `_commit`
         self._advanced = threading.Condition()
         # Per view, the position this runner last brought it to: its caches hold what it
         # saw up to there. A different position in `hlm_vues` means someone else moved it.
@@ -193,7 +192,7 @@ class Runner:
         """Events applied, or None when another writer moved the view first."""
         try:
             try:
-                done = self._commit(view, start, todo, error=None, together=self.together)
+                done = self._commit(view, start, todo, error=None, together=True)
             except _Together:
                 # Statements sent ahead or written at the end fail after the event that
                 # made them: again event by event, to find it.

@@ -27,7 +27,8 @@ COLONNES = ("vacance_id", "demande_id", "date_signature", "reservataire_id",
 
 
 def verifier_fin(date_fin: date) -> None:
-    """A semester report is arrêté au 30 juin or au 31 décembre: ValueError otherwise."""
+    """R-SEMESTER-REPORT: a semester report is arrêté au 30 juin or au 31 décembre;
+    ValueError otherwise."""
     if (date_fin.month, date_fin.day) not in ((6, 30), (12, 31)):
         raise ValueError("a semester report is arrêté au 30 juin or au 31 décembre")
 

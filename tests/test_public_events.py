@@ -40,7 +40,7 @@ from infra.public_events import (
     PublicEvent,
     TypeNonPublie,
     page,
-    public_type,
+    type_public,
 )
 from infra.store import init_store
 from tests.conftest import _settings_for
@@ -122,7 +122,7 @@ def test_an_event_type_without_a_public_form_is_refused_not_published_raw():
         pass
 
     with pytest.raises(TypeNonPublie):
-        public_type(Inconnu(originator_id=uuid4(), originator_version=1,
+        type_public(Inconnu(originator_id=uuid4(), originator_version=1,
                             timestamp=datetime.now(UTC)))
 
 
@@ -292,8 +292,9 @@ def test_a_sequential_reader_gives_the_bytes_of_page_however_it_is_driven(histor
 
 
 def test_lease_flags_are_the_households_at_the_signature_date(history, public):
-    """BailSigne carries the quota flags, derived as projections.quotas derives them, from
-    the state recorded up to the lease's position."""
+    """BailSigne carries the quota flags (R-Q1-THRESHOLD, R-PRIORITY-CATEGORIES), derived
+    as projections.quotas derives them, from the state recorded up to the lease's position
+    (DECISIONS §20, §29, §30)."""
     leases = [e for e in public if e.type == "hlm.vacance.bail_signe.v1"]
     assert len(leases) > 20
     demandes: dict[str, list[tuple[int, Any]]] = {}

@@ -11,6 +11,7 @@ import pytest
 
 from domain.application import HlmApplication
 from domain.vacance import Acteur
+from projections.quotas import Comptes, hors_qpv
 from projections.service import Projections
 
 ADMIN = Acteur("admin")
@@ -199,3 +200,12 @@ def test_a_correction_after_a_projector_restart_still_reaches_the_lease(applicat
         assert figures(second, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 1
     finally:
         second.stop()
+
+
+def test_compliance_compares_the_unrounded_rate_with_the_objective() -> None:
+    """R-QUOTA-HORS-QPV-Q1-25 ("au moins 25 %"): a rate published as 0.25 after rounding
+    but below it is not compliant (DECISIONS §23)."""
+    bloc = hors_qpv(Comptes(attributions=40_000, premier_quartile=9_999), 0.25)
+    assert bloc["taux"] == 0.25
+    assert bloc["conforme"] is False
+    assert hors_qpv(Comptes(attributions=40_000, premier_quartile=10_000), 0.25)["conforme"]

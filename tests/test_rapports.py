@@ -41,6 +41,7 @@ def test_june_report_lists_the_semesters_hors_qpv_leases(client, auth, parc):
 
 
 def test_december_report_covers_july_to_december_and_the_whole_year(client, auth, parc):
+    """R-SEMESTER-REPORT: the second semester, due on 15 January (DECISIONS §25)."""
     body = client.get(f"{URL}&date_fin=2023-12-31", headers=auth("bailleur", "B1")).json()
     assert body["periode"] == {"debut": "2023-07-01", "fin": "2023-12-31"}
     assert body["echeance"] == "2024-01-15"
@@ -74,8 +75,9 @@ def test_a_semester_without_leases_gives_zeros_and_nulls(client, auth, parc):
     assert body["injonction"] is False
 
 
-def test_the_report_as_known_at_its_due_date_ignores_leases_recorded_later(
+def test_the_report_as_known_at_an_earlier_time_ignores_leases_recorded_later(
         client, auth, application, parc):
+    """R-SEMESTER-REPORT as it could have been sent: `known_at` bounds what it counts."""
     time.sleep(0.01)
     before = datetime.now(UTC)
     time.sleep(0.01)
@@ -89,6 +91,7 @@ def test_the_report_as_known_at_its_due_date_ignores_leases_recorded_later(
 
 @pytest.mark.parametrize("date_fin", ["2023-06-15", "2023-12-30", "2023-01-01"])
 def test_other_dates_than_30_june_and_31_december_are_422(client, auth, parc, date_fin):
+    """R-SEMESTER-REPORT: arrêté au 30 juin or au 31 décembre only."""
     err = assert_error(client.get(f"{URL}&date_fin={date_fin}", headers=auth("auditeur")),
                        422, "VALIDATION", "R-SEMESTER-REPORT")
     assert err["details"]["date_fin"] == date_fin

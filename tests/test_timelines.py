@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from domain.application import HlmApplication
 from domain.serialisation import to_json
 from domain.vacance import Vacance
@@ -32,6 +34,7 @@ def _vacancy_logs(app: HlmApplication, upto: int | None = None) -> dict[Any, lis
     return logs
 
 
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # pure functions: one store
 def test_each_period_of_a_vacancy_holds_the_replay_of_the_acts_showing_then(
         application: HlmApplication) -> None:
     """Whether a vacancy's acts show in recorded order (one pass over the log) or not (a
