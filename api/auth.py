@@ -55,7 +55,11 @@ async def current_actor(
 ) -> Acteur:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "UNAUTHENTICATED", "A bearer token is required.")
-    return decode_token(request.app.state.settings.secret, credentials.credentials)
+    acteur = decode_token(request.app.state.settings.secret, credentials.credentials)
+    # The access log's request id (api/access_log.py sets it) goes with every act recorded.
+    acteur.request_id = getattr(request.state, "request_id", None)
+    request.state.acteur = acteur
+    return acteur
 
 
 ActeurDep = Annotated[Acteur, Depends(current_actor)]

@@ -34,8 +34,11 @@ class Demande(Aggregate):
         situation: dict[str, Any],
         date_anciennete: date,
         anciennete_source: str | None,
+        organisation: str | None = None,
     ) -> None:
         self.numero_unique = numero_unique
+        # The registering organisation (API.md, Writes on a demande); None: admin.
+        self.organisation = organisation
         self.date_depot = date_depot
         self.demandeur_id = demandeur_id
         self.situations: list[dict[str, Any]] = [{"date_effet": date_depot, **situation}]
@@ -195,7 +198,8 @@ class Demande(Aggregate):
         self.motif_radiation = motif
 
     @event("DesigneeSurVacance")
-    def designee_sur(self, date_effet: date, vacance_id: str) -> None:
+    def designee_sur(self, date_effet: date, vacance_id: str,
+                     saisie_tardive: bool = False) -> None:
         if vacance_id not in self.vacances:
             self.vacances.append(vacance_id)
 
@@ -219,6 +223,7 @@ class Demande(Aggregate):
         return {
             "demande_id": str(self.id),
             "numero_unique": self.numero_unique,
+            "organisation": self.organisation,
             "statut": statut,
             "demandeur_id": self.demandeur_id,
             "date_depot": self.date_depot,

@@ -36,10 +36,13 @@ ROLE_OF = {"reservataire": "reservataire", "bailleur": "bailleur", "maire": "com
 class Acteur:
     """Who acts: a role of the contract and, except for admin and auditeur, an organisation."""
 
-    def __init__(self, role: str, org: str | None = None, sub: str | None = None) -> None:
+    def __init__(self, role: str, org: str | None = None, sub: str | None = None,
+                 request_id: str | None = None) -> None:
         self.role = role
         self.org = org
         self.sub = sub or role
+        # The request that carried the act: the access log's key, recorded with the event.
+        self.request_id = request_id
 
     def __repr__(self) -> str:
         return f"Acteur({self.role!r}, {self.org!r})"
@@ -139,13 +142,6 @@ class Vacance(Aggregate):
                           code="VACANCE_CLOTUREE",
                           details={"date_signature": self.bail["date_signature"].isoformat()})
 
-    def verifier_bailleur(self, acteur: Acteur) -> None:
-        if acteur.role == "admin":
-            return
-        if acteur.role != "bailleur" or acteur.org != self.bailleur_id:
-            raise Interdit("Only the logement's bailleur may act on this vacancy.",
-                           details={"bailleur_id": self.bailleur_id})
-
     # --- designation ---------------------------------------------------------------------
 
     def designer(
@@ -155,7 +151,11 @@ class Vacance(Aggregate):
         jour: date,
         ressources_par_uc: Decimal | None,
         seuil: Decimal | None,
-    ) -> None:
+        aujourdhui: date | None = None,
+    ) -> bool:
+        """Designates the demande; answers whether the entry is late (saisie tardive): dated
+        on or before the réservataire's deadline but recorded after it. Such an act is
+        judged as of its business date, so it is accepted only if it was possible then."""
         self.verifier_ouverte()
         if jour < self.date_information:
             raise Invalide("A designation cannot precede the vacancy's information date.",
@@ -199,7 +199,10 @@ class Vacance(Aggregate):
                 )
         if designataire != tour["designataire"]:
             self._tour_passe(jour, designataire, "delai_expire", "R-RESERVATAIRE-DELAI-1-MOIS")
-        self._candidat_designe(jour, demande_id, designataire, org)
+        tardive = bool(aujourdhui and self.date_limite_designation
+                       and jour <= self.date_limite_designation < aujourdhui)
+        self._candidat_designe(jour, demande_id, designataire, org, tardive)
+        return tardive
 
     @event("TourDeDesignationPasse")
     def _tour_passe(self, date_effet: date, designataire: str, motif: str,
@@ -209,19 +212,18 @@ class Vacance(Aggregate):
 
     @event("CandidatDesigne")
     def _candidat_designe(self, date_effet: date, demande_id: str, par: str,
-                          organisation: str | None) -> None:
+                          organisation: str | None, saisie_tardive: bool = False) -> None:
         self.designations[demande_id] = {
             "demande_id": demande_id, "date": date_effet, "par": par,
-            "organisation": organisation, "tour": self._tour_courant(), "statut": "designee",
+            "organisation": organisation, "saisie_tardive": saisie_tardive,
+            "tour": self._tour_courant(), "statut": "designee",
             "decision": None, "rang": None, "motif": None, "votes": None,
             "departage_maire": False, "date_commission": None, "refus": None, "retrait": None,
         }
 
     # --- commission ----------------------------------------------------------------------
 
-    def decider(self, acteur: Acteur, date_commission: date,
-                decisions: list[dict[str, Any]]) -> None:
-        self.verifier_bailleur(acteur)
+    def decider(self, date_commission: date, decisions: list[dict[str, Any]]) -> None:
         self.verifier_ouverte()
         if not decisions:
             raise Invalide("A commission records at least one decision.")
@@ -283,8 +285,7 @@ class Vacance(Aggregate):
 
     # --- refusal, withdrawal and failure --------------------------------------------------
 
-    def refuser(self, acteur: Acteur, demande_id: str, jour: date, motif: str | None) -> None:
-        self.verifier_bailleur(acteur)
+    def refuser(self, demande_id: str, jour: date, motif: str | None) -> None:
         self.verifier_ouverte()
         entry = self.designations.get(demande_id)
         if entry is None or entry["statut"] not in LIVE_ATTRIBUTION:
@@ -339,8 +340,7 @@ class Vacance(Aggregate):
 
     # --- lease ---------------------------------------------------------------------------
 
-    def signer_bail(self, acteur: Acteur, demande_id: str, date_signature: date) -> None:
-        self.verifier_bailleur(acteur)
+    def signer_bail(self, demande_id: str, date_signature: date) -> None:
         self.verifier_ouverte()
         entry = self.designations.get(demande_id)
         if entry is None or entry["statut"] not in LIVE_ATTRIBUTION:

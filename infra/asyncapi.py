@@ -15,7 +15,15 @@ import yaml
 from pydantic import BaseModel, Field, create_model
 from pydantic.json_schema import models_json_schema
 
-from infra.public_events import CONTENT_TYPE, SEQUENCE_DIGITS, SOURCE, SPECVERSION, TYPES
+from infra.public_events import (
+    ACTOR_ORG_TYPE_HEADER,
+    ACTOR_ROLE_HEADER,
+    CONTENT_TYPE,
+    SEQUENCE_DIGITS,
+    SOURCE,
+    SPECVERSION,
+    TYPES,
+)
 from infra.public_schemas import CONTRACT_VERSION, Donnees, Enveloppe
 
 ASYNCAPI_FILE = "asyncapi.yaml"
@@ -98,6 +106,15 @@ def _common_headers() -> dict[str, Any]:
                                  f"{SEQUENCE_DIGITS} digits (the feed's `position`)",
                                  pattern=f"^[0-9]{{{SEQUENCE_DIGITS}}}$"),
             "content-type": _text("content type of the value", const=CONTENT_TYPE),
+            ACTOR_ROLE_HEADER: _text(
+                "CloudEvents extension attribute (added, optional): the role of who "
+                "recorded the act (admin, bailleur, reservataire, commune); absent for "
+                "events recorded before actors were kept. Never who in person."),
+            ACTOR_ORG_TYPE_HEADER: _text(
+                "CloudEvents extension attribute (added, optional): the type of the "
+                "acting organisation: `bailleur`, `commune`, or a réservataire's type "
+                "(etat, collectivite, action_logement, autre); absent for admin and "
+                "unknown réservataires. Never the organisation itself."),
         },
     }
 

@@ -209,6 +209,11 @@ class _Ecrivain:
         """After a failure of the generator: stop, keeping the batches already saved."""
 
 
+# Who a synthetic act is recorded as (sub, role, organisation, its type, request id):
+# the generator itself, never a person.
+ACTEUR_SYNTHETIQUE = ("hlm-generate", "admin", None, None, None)
+
+
 def en_ordre(aggregats: list[Aggregate]) -> list[Any]:
     """The pending events of a batch in the order the acts happened (creation time; stable,
     so each aggregate keeps its version order): a lease is never recorded before the demande
@@ -222,7 +227,7 @@ class _EcrivainDirect(_Ecrivain):
         self.app = app
 
     def envoyer(self, aggregats: list[Aggregate], nombre: int) -> None:
-        recordings = self.app.save(*en_ordre(aggregats))
+        recordings = self.app.save(*en_ordre(aggregats), acteur=ACTEUR_SYNTHETIQUE)
         if len(recordings) != nombre:
             raise GenerationIncoherente(f"saved {len(recordings)} events, {nombre} counted")
         self.enregistres += nombre
@@ -243,7 +248,7 @@ def _ecrivain_main() -> None:
                 retours.send(("fin", 0))
                 return
             try:
-                recordings = app.save(*pickle.loads(data))
+                recordings = app.save(*pickle.loads(data), acteur=ACTEUR_SYNTHETIQUE)
             except BaseException:
                 retours.send(("erreur", traceback.format_exc()))
                 return
@@ -1158,7 +1163,7 @@ class _Generateur:
                 if dec["rang"] == 1:
                     dec["rang"] = None
         if decisions:
-            vac.decider(self._bailleur(vac), jour, decisions)
+            vac.decider(jour, decisions)
             self._touch(vac)
             self.ind["attributions"] += nouvelles
             self.ind["commissions"] += 1
@@ -1190,7 +1195,7 @@ class _Generateur:
         d = self.demandes[premier]
         refus = self.ind["refus"] < PART_REFUS * self.ind["attributions"]
         if rnd.random() < (0.6 if refus else 0.08):
-            vac.refuser(self._bailleur(vac), premier, jour, rnd.choice(MOTIFS_REFUS))
+            vac.refuser(premier, jour, rnd.choice(MOTIFS_REFUS))
             self._touch(vac)
             self.ind["refus"] += 1
             self._suite(vac, vid, jour)
@@ -1214,7 +1219,7 @@ class _Generateur:
     def _signer(self, vac: Vacance, vid: str, d: Demande, jour: date) -> None:
         """signer_bail: the lease, the demande attributed, withdrawn from other vacancies."""
         did = str(d.id)
-        vac.signer_bail(self._bailleur(vac), did, jour)
+        vac.signer_bail(did, jour)
         d.attribuer(jour, vid, vac.logement_id)
         self._touch(vac, d)
         self._retirer_des_vacances(d, vid, jour, "attribuee_ailleurs")

@@ -37,6 +37,9 @@ SCHEMA_VERSION = 1
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 SEQUENCE_DIGITS = 20  # a bigint position fits in 19 digits
+# CloudEvents extension attributes (lower-case alphanumerics, binary mode `ce_` prefix).
+ACTOR_ROLE_HEADER = "ce_hlmacteurrole"
+ACTOR_ORG_TYPE_HEADER = "ce_hlmacteurtypeorg"
 
 
 class TypeNonPublie(LookupError):
@@ -52,6 +55,10 @@ class PublicEvent:
     date_effet: str | None  # business date, ISO
     enregistre_le: str | None  # record time, ISO 8601 UTC
     donnees: dict[str, Any]
+    # Who acted, as far as the stream may say: the role and the type of organisation,
+    # never `sub` nor the organisation (CloudEvents extension attributes, Kafka only).
+    acteur_role: str | None = None
+    acteur_type_organisation: str | None = None
 
     @property
     def id(self) -> str:
@@ -96,6 +103,10 @@ class PublicEvent:
         headers += [("ce_subject", self.subject.encode()),
                     ("ce_sequence", f"{self.position:0{SEQUENCE_DIGITS}d}".encode()),
                     ("content-type", CONTENT_TYPE.encode())]
+        if self.acteur_role is not None:
+            headers.append((ACTOR_ROLE_HEADER, self.acteur_role.encode()))
+        if self.acteur_type_organisation is not None:
+            headers.append((ACTOR_ORG_TYPE_HEADER, self.acteur_type_organisation.encode()))
         return headers
 
 
@@ -359,17 +370,21 @@ def _publics(app: HlmApplication, notifications: list[Any], events: list[Any],
     """The public form of decoded notifications; `plier` (the reader's) folds each event
     into its states just before the event's public form is built."""
     times = app.side.enregistrements(notifications[0].id, notifications[-1].id)
+    acteurs = app.side.acteurs_de([n.id for n in notifications])
     out = []
     for n, event in zip(notifications, events, strict=True):
         kind = type_public(event)
         plier(event)
         effet = kind.date_effet(event)
+        acteur = acteurs.get(n.id) or {}
         out.append(PublicEvent(
             position=n.id, agregat_id=str(n.originator_id), version=n.originator_version,
             type=kind.nom,
             date_effet=effet.isoformat() if effet is not None else None,
             enregistre_le=_horodatage(times[n.id]) if n.id in times else None,
-            donnees=kind.construire(event, n.id, ctx).model_dump(mode="json")))
+            donnees=kind.construire(event, n.id, ctx).model_dump(mode="json"),
+            acteur_role=acteur.get("role"),
+            acteur_type_organisation=acteur.get("type_organisation")))
     return out, out[-1].position
 
 

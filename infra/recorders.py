@@ -7,6 +7,13 @@ response first given, so that a retry returns it and records nothing new.
 hlm_enregistrements: position -> record time of every event, taken after the table lock
 (PostgreSQL `clock_timestamp()`; SQLite under its single writer), so record times follow
 positions and a `known_at` bound becomes a position bound (ARCHITECTURE.md, Record time).
+
+hlm_acteurs: position -> who recorded the event (sub, role, organisation, its type, request
+id): the actor metadata of every act, in the inserting transaction (kwarg `acteur`).
+
+hlm_vacances_ouvertes: logement -> its open vacancy, unique per logement, maintained from
+the vacancies each save opens and closes (kwarg `vacances`, see HlmApplication.save): a
+second open vacancy on a logement fails the whole transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +29,12 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from psycopg.sql import SQL, Identifier
 
 
+def _acteur(sub: str, role: str, org: str | None, type_org: str | None,
+            request_id: str | None) -> dict[str, Any]:
+    return {"sub": sub, "role": role, "organisation": org, "type_organisation": type_org,
+            "request_id": request_id}
+
+
 class HlmSQLiteRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
@@ -35,6 +48,10 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             "enregistre_le TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS hlm_enregistrements_le "
             "ON hlm_enregistrements (enregistre_le)",
+            "CREATE TABLE IF NOT EXISTS hlm_acteurs (position INTEGER PRIMARY KEY, "
+            "sub TEXT NOT NULL, role TEXT NOT NULL, org TEXT, type_org TEXT, request_id TEXT)",
+            "CREATE TABLE IF NOT EXISTS hlm_vacances_ouvertes (logement_id TEXT PRIMARY KEY, "
+            "vacance_id TEXT NOT NULL UNIQUE)",
         ]
 
     def _insert_events(
@@ -48,7 +65,38 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             now = datetime.now(UTC).isoformat(timespec="microseconds")
             c.executemany("INSERT INTO hlm_enregistrements VALUES (?, ?)",
                           [(i, now) for i in ids])
+            acteur = kwargs.get("acteur")
+            if acteur is not None:
+                c.executemany("INSERT INTO hlm_acteurs VALUES (?, ?, ?, ?, ?, ?)",
+                              [(i, *acteur) for i in ids])
+        vacances = kwargs.get("vacances")
+        if vacances is not None:
+            ouvertes, fermees = vacances
+            c.executemany("DELETE FROM hlm_vacances_ouvertes WHERE vacance_id = ?",
+                          [(v,) for v in fermees])
+            c.executemany("INSERT INTO hlm_vacances_ouvertes VALUES (?, ?)",
+                          [o for o in ouvertes if o[1] not in fermees])
         return ids
+
+    def acteurs_de(self, positions: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Who recorded the events at these positions (those recorded with an actor)."""
+        out: dict[int, dict[str, Any]] = {}
+        wanted = list(positions)
+        with self.datastore.transaction(commit=False) as c:
+            for k in range(0, len(wanted), 500):  # SQLite bounds the number of parameters
+                chunk = wanted[k:k + 500]
+                c.execute("SELECT position, sub, role, org, type_org, request_id FROM "
+                          f"hlm_acteurs WHERE position IN ({', '.join('?' * len(chunk))})",
+                          chunk)
+                out.update({row[0]: _acteur(*row[1:]) for row in c.fetchall()})
+        return out
+
+    def vacance_ouverte(self, logement_id: str) -> str | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT vacance_id FROM hlm_vacances_ouvertes WHERE logement_id = ?",
+                      (logement_id,))
+            row = c.fetchone()
+        return row[0] if row else None
 
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
         with self.datastore.transaction(commit=False) as c:
@@ -115,6 +163,28 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(SQL(
             "CREATE INDEX IF NOT EXISTS hlm_enregistrements_le "
             "ON {schema}.hlm_enregistrements (enregistre_le)").format(schema=schema))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.hlm_acteurs (position bigint PRIMARY KEY, "
+            "sub text NOT NULL, role text NOT NULL, org text, type_org text, request_id text)"
+        ).format(schema=schema))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.hlm_vacances_ouvertes (logement_id text "
+            "PRIMARY KEY, vacance_id text NOT NULL UNIQUE)").format(schema=schema))
+        self._sql_insert_acteurs = SQL(
+            "INSERT INTO {schema}.hlm_acteurs SELECT unnest(%s::bigint[]), %s, %s, %s, %s, %s"
+        ).format(schema=schema)
+        self._sql_select_acteurs = SQL(
+            "SELECT position, sub, role, org, type_org, request_id FROM {schema}.hlm_acteurs "
+            "WHERE position = ANY(%s)").format(schema=schema)
+        self._sql_fermer_vacances = SQL(
+            "DELETE FROM {schema}.hlm_vacances_ouvertes WHERE vacance_id = ANY(%s)"
+        ).format(schema=schema)
+        self._sql_ouvrir_vacances = SQL(
+            "INSERT INTO {schema}.hlm_vacances_ouvertes SELECT * FROM unnest(%s::text[], "
+            "%s::text[])").format(schema=schema)
+        self._sql_vacance_ouverte = SQL(
+            "SELECT vacance_id FROM {schema}.hlm_vacances_ouvertes WHERE logement_id = %s"
+        ).format(schema=schema)
         self._sql_insert_times = SQL(
             "INSERT INTO {schema}.hlm_enregistrements SELECT unnest(%s::bigint[]), "
             "clock_timestamp()").format(schema=schema)
@@ -152,6 +222,19 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
             # OperationalError ("pipeline aborted") that the library retries then raises.
             with curs.connection.pipeline():
                 curs.execute(self._sql_insert_idem, record, prepare=True)
+        vacances = kwargs.get("vacances")
+        if vacances is not None:
+            ouvertes, fermees = vacances
+            ouvertes = [o for o in ouvertes if o[1] not in fermees]
+            # Synced at once like the key above: a second open vacancy on a logement is an
+            # IntegrityError here, which the application explains (VACANCE_OUVERTE).
+            with curs.connection.pipeline():
+                if fermees:
+                    curs.execute(self._sql_fermer_vacances, (fermees,), prepare=True)
+                if ouvertes:
+                    curs.execute(self._sql_ouvrir_vacances, ([o[0] for o in ouvertes],
+                                                             [o[1] for o in ouvertes]),
+                                 prepare=True)
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
@@ -159,7 +242,24 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
         if ids:
             # Still inside the transaction that holds the table lock.
             curs.execute(self._sql_insert_times, (list(ids),), prepare=True)
+            acteur = kwargs.get("acteur")
+            if acteur is not None:
+                curs.execute(self._sql_insert_acteurs, (list(ids), *acteur), prepare=True)
         return ids
+
+    def acteurs_de(self, positions: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Who recorded the events at these positions (those recorded with an actor)."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_select_acteurs, (list(positions),), prepare=True)
+            return {row["position"]: _acteur(row["sub"], row["role"], row["org"],
+                                             row["type_org"], row["request_id"])
+                    for row in curs.fetchall()}
+
+    def vacance_ouverte(self, logement_id: str) -> str | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._sql_vacance_ouverte, (logement_id,), prepare=True)
+            row = curs.fetchone()
+        return row["vacance_id"] if row else None
 
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
         # One autocommit SELECT: no BEGIN/ROLLBACK round trips on the hot path.

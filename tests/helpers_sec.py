@@ -32,6 +32,9 @@ LOGEMENTS: dict[str, tuple[str, str, bool, bool, str | None]] = {
     "L-NR3": (B1, C1, False, False, None),
     "L-QPV": (B1, C1, True, False, R1),   # QPV, reserved by R1: goes to the maire on failure
     "L-B2": (B2, C2, False, False, R2),
+    # Twins of the above without a vacancy in the seeded world (one open vacancy each).
+    "L-RES2": (B1, C1, False, True, R1),
+    "L-QPV2": (B1, C1, True, False, R1),
 }
 
 
@@ -103,6 +106,14 @@ def seed_reference(app: HlmApplication) -> None:
             "bailleur_id": bailleur, "territoire_id": TERRITOIRE, "commune": commune,
             "qpv": qpv, "zone_tendue": tendue, "reservataire_id": res,
             "date_effet": date(2020, 1, 1)})
+
+
+def logement_non_reserve(app: HlmApplication, logement_id: str) -> str:
+    """Another non-réservé logement of B1 (one open vacancy per logement)."""
+    app.definir_logement(ADMIN, logement_id, {
+        "bailleur_id": B1, "territoire_id": TERRITOIRE, "commune": C1, "qpv": False,
+        "zone_tendue": False, "reservataire_id": None, "date_effet": date(2020, 1, 1)})
+    return logement_id
 
 
 def declarer(app: HlmApplication, logement_id: str, jour: date = date(2024, 3, 1)) -> str:

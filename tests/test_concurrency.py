@@ -40,6 +40,7 @@ from tests.helpers_sec import (
     declarer,
     demande_json,
     deposer,
+    logement_non_reserve,
     seed_reference,
 )
 
@@ -176,10 +177,10 @@ def test_concurrent_designations_on_one_vacancy(store: Store, monkeypatch: pytes
     if forced:
         assert rounds == THREADS
     assert store.count() == start + 2 * THREADS
-    vue = app.vacance(ADMIN, vid)
+    vue = app.vacance_par_id(vid).vue(app.today())
     assert sorted(d["demande_id"] for d in vue["designations"]) == sorted(demandes)
     for did in demandes:
-        types = [e["type"] for e in app.historique(ADMIN, did)]
+        types = [e["type"] for e in app.historique(did)]
         assert types == ["Deposee", "DesigneeSurVacance"], types
 
 
@@ -202,12 +203,12 @@ def test_concurrent_situation_changes_on_one_demande(
     if forced:
         assert rounds == THREADS
     assert store.count() == start + THREADS
-    events = app.historique(ADMIN, did)
+    events = app.historique(did)
     assert [e["type"] for e in events] == ["Deposee"] + ["SituationModifiee"] * THREADS
     assert [e["version"] for e in events] == list(range(1, THREADS + 2))
     # Each change holds from its own date: none was lost or overwritten.
     for i in range(THREADS):
-        vue = app.demande(ADMIN, did, as_of=first + timedelta(days=i))
+        vue = app.demande_par_id(did).vue(first + timedelta(days=i))
         assert vue["ressources_annuelles"] == 1000 * (i + 1)
 
 
@@ -231,7 +232,8 @@ def test_same_idempotency_key_concurrently(store: Store, monkeypatch: pytest.Mon
     monkeypatch.undo()
     did = deposer(app, "CC-IDEM-2")
     for n in range(KEY_ROUNDS):
-        vid = declarer(app, "L-NR", date(2024, 3, 1) + timedelta(days=n))
+        vid = declarer(app, logement_non_reserve(app, f"L-RACE-{n}"),
+                       date(2024, 3, 1) + timedelta(days=n))
         key = CleIdempotence.de("admin", f"k-race-{n}", "POST",
                                 f"/v1/vacances/{vid}/designations", b"same body")
         if forced:
@@ -243,7 +245,7 @@ def test_same_idempotency_key_concurrently(store: Store, monkeypatch: pytest.Mon
         monkeypatch.undo()
         assert store.count() == before + 2
         assert {(o.status, str(o.body)) for o in outcomes} == {(201, str(outcomes[0].body))}
-        assert len(app.vacance(ADMIN, vid)["designations"]) == 1
+        assert len(app.vacance_par_id(vid).vue(app.today())["designations"]) == 1
 
 
 def test_twin_request_committed_between_the_key_check_and_the_load(

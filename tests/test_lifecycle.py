@@ -64,7 +64,8 @@ def test_R_RESERVATAIRE_DELAI_1_MOIS_no_deadline_before_2015_08_08(monde: Monde)
     d = monde.demande(date_depot="2014-01-10")
     r = monde.designer(vid, d, "2015-12-01")
     assert r.status_code == 201, r.text
-    r = monde.post_vacance("L-ZT", "2015-08-08")
+    monde.logement("L-ZT2")  # one open vacancy per logement: another one, alike
+    r = monde.post_vacance("L-ZT2", "2015-08-08")
     assert r.status_code == 201, r.text
     assert r.json()["date_limite_designation"] == "2015-09-08"
 
@@ -101,10 +102,11 @@ def test_R_RESERVATAIRE_DELAI_1_MOIS_non_reserve_is_the_bailleurs(monde: Monde) 
 def test_R_RESERVATAIRE_DELAI_1_MOIS_follows_the_logement_history(monde: Monde) -> None:
     """R-RESERVATAIRE-DELAI-1-MOIS: zone_tendue is read on the information date, from the
     logement's dated history (a later PUT with a later date_effet)."""
-    monde.logement("L-H", zone_tendue=False, date_effet="2010-01-01")
-    monde.logement("L-H", zone_tendue=True, date_effet="2020-01-01")
+    for lid in ("L-H", "L-H2"):  # one open vacancy per logement: two alike
+        monde.logement(lid, zone_tendue=False, date_effet="2010-01-01")
+        monde.logement(lid, zone_tendue=True, date_effet="2020-01-01")
     assert monde.post_vacance("L-H", "2019-06-03").json()["date_limite_designation"] is None
-    assert monde.post_vacance("L-H", "2023-03-03").json()[
+    assert monde.post_vacance("L-H2", "2023-03-03").json()[
         "date_limite_designation"] == "2023-04-03"
 
 

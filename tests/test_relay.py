@@ -18,7 +18,13 @@ from kafka.errors import KafkaError
 from domain.application import HlmApplication
 from domain.vacance import Acteur
 from infra.generate import generate
-from infra.public_events import SOURCE, PublicEvent, page
+from infra.public_events import (
+    ACTOR_ORG_TYPE_HEADER,
+    ACTOR_ROLE_HEADER,
+    SOURCE,
+    PublicEvent,
+    page,
+)
 from infra.relay import StoreWakeup, relay_for
 from infra.settings import Settings
 from infra.store import init_store
@@ -83,7 +89,11 @@ def test_every_event_is_published_once_in_order_with_cloudevents_headers(
             "ce_specversion": "1.0", "ce_id": f"{event.agregat_id}:{event.version}",
             "ce_type": event.type, "ce_source": SOURCE, "ce_time": event.enregistre_le,
             "ce_subject": event.subject, "ce_sequence": f"{event.position:020d}",
-            "content-type": "application/json"}
+            "content-type": "application/json",
+            # the actor, as far as the stream may tell (tests/test_trust.py)
+            **({ACTOR_ROLE_HEADER: event.acteur_role} if event.acteur_role else {}),
+            **({ACTOR_ORG_TYPE_HEADER: event.acteur_type_organisation}
+               if event.acteur_type_organisation else {})}
         versions[event.agregat_id].append(event.version)
         sequences[m.partition].append(event.position)
     # per aggregate: every version, in order; per partition: the store's global order

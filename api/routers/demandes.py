@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdemDep, KnownAt, ProjectionsDep
+from api.permissions import Action, autoriser
 from api.routers.common import read_or_404, respond
 from api.schemas import DemandeIn, RadiationIn, SeparationIn, SituationIn
-from domain.application import READERS, exiger
 
 router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
 
@@ -17,26 +17,31 @@ router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
 @router.post("", status_code=201)
 def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
+    autoriser(acteur, Action.DEMANDE_DEPOSER)
     return respond(app.deposer_demande(acteur, body.model_dump(), idem))
 
 
 @router.post("/{demande_id}/situation", status_code=201)
 def post_situation(demande_id: str, body: SituationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
+    garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
     changes = body.model_dump(exclude={"date"}, exclude_none=True)
-    return respond(app.modifier_situation(acteur, demande_id, body.date, changes, idem))
+    return respond(app.modifier_situation(acteur, demande_id, body.date, changes, idem,
+                                          garde=garde))
 
 
 @router.post("/{demande_id}/separation", status_code=201)
 def post_separation(demande_id: str, body: SeparationIn, acteur: ActeurDep, app: AppDep,
                     idem: IdemDep) -> JSONResponse:
-    return respond(app.separer(acteur, demande_id, body.model_dump(), idem))
+    garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
+    return respond(app.separer(acteur, demande_id, body.model_dump(), idem, garde=garde))
 
 
 @router.post("/{demande_id}/radiation", status_code=201)
 def post_radiation(demande_id: str, body: RadiationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
-    return respond(app.radier(acteur, demande_id, body.date, body.motif, idem))
+    garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
+    return respond(app.radier(acteur, demande_id, body.date, body.motif, idem, garde=garde))
 
 
 @router.get("/{demande_id}")
@@ -44,11 +49,14 @@ def get_demande(demande_id: str, acteur: ActeurDep, app: AppDep, vues: Projectio
                 as_of: AsOf = None, known_at: KnownAt = None) -> JSONResponse:
     """The demande on `as_of` (default today) as recorded by `known_at` (default now),
     from the bitemporal read model."""
-    exiger(acteur, READERS)
+    autoriser(acteur, Action.DEMANDE_LIRE)
     return read_or_404("demande", demande_id, as_of or app.today(), known_at, vues.demande)
 
 
 @router.get("/{demande_id}/historique")
 def get_historique(demande_id: str, acteur: ActeurDep, app: AppDep) -> JSONResponse:
+    """The demande's events with their actor: admin, auditeur and the registering
+    organisation only."""
+    garde = autoriser(acteur, Action.DEMANDE_HISTORIQUE)
     return JSONResponse({"demande_id": demande_id,
-                         "evenements": app.historique(acteur, demande_id)})
+                         "evenements": app.historique(demande_id, garde)})

@@ -11,13 +11,12 @@ from pydantic import BaseModel, Field
 
 from api.auth import ActeurDep
 from api.deps import AppDep
-from domain.application import exiger
+from api.permissions import Action, autoriser
 from infra.public_events import page
 from infra.public_schemas import Enveloppe
 
 router = APIRouter(prefix="/v1", tags=["événements"])
 
-FEED_READERS = {"admin", "auditeur", "abonne"}
 LIMITE_DEFAUT = 100
 LIMITE_MAX = 1000
 # `apres + 1` must still be a bigint position (PostgreSQL and SQLite integers).
@@ -41,7 +40,7 @@ def get_evenements(
                                                    f"{LIMITE_MAX}, {LIMITE_MAX}")
                       ] = LIMITE_DEFAUT,
 ) -> JSONResponse:
-    exiger(acteur, FEED_READERS)
+    autoriser(acteur, Action.EVENEMENTS_LIRE)
     effective = min(limite, LIMITE_MAX)
     events, suivant = page(app, apres, effective)
     return JSONResponse({"evenements": [e.as_feed_item() for e in events],

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, KnownAt, ProjectionsDep
-from domain.errors import Interdit
+from api.permissions import Action, autoriser
+from domain.acces import Cible
 
 router = APIRouter(prefix="/v1/quotas", tags=["quotas"])
 Annee = Annotated[int, Query(ge=1996, le=2100)]
@@ -20,9 +21,7 @@ def get_quotas_bailleur(bailleur_id: str, acteur: ActeurDep, app: AppDep,
                         vues: ProjectionsDep, territoire_id: Annotated[str, Query(min_length=1)],
                         annee: Annee, as_of: AsOf = None,
                         known_at: KnownAt = None) -> JSONResponse:
-    if not (acteur.role in ("admin", "auditeur")
-            or (acteur.role == "bailleur" and acteur.org == bailleur_id)):
-        raise Interdit("Only the bailleur itself, an auditeur or an admin reads its quotas.")
+    autoriser(acteur, Action.QUOTAS_BAILLEUR)(Cible(bailleur_id=bailleur_id))
     jour = as_of or app.today()
     body = vues.quotas_bailleur(bailleur_id, territoire_id, annee, jour, known_at)
     return JSONResponse(body)
@@ -32,8 +31,6 @@ def get_quotas_bailleur(bailleur_id: str, acteur: ActeurDep, app: AppDep,
 def get_quotas_reservataire(reservataire_id: str, acteur: ActeurDep, app: AppDep,
                             vues: ProjectionsDep, annee: Annee, as_of: AsOf = None,
                             known_at: KnownAt = None) -> JSONResponse:
-    if not (acteur.role in ("admin", "auditeur")
-            or (acteur.role == "reservataire" and acteur.org == reservataire_id)):
-        raise Interdit("Only the réservataire itself, an auditeur or an admin reads its quota.")
+    autoriser(acteur, Action.QUOTAS_RESERVATAIRE)(Cible(reservataire_id=reservataire_id))
     jour = as_of or app.today()
     return JSONResponse(vues.quotas_reservataire(reservataire_id, annee, jour, known_at))

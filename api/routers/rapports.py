@@ -12,7 +12,9 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import ActeurDep
 from api.deps import KnownAt, ProjectionsDep
-from domain.errors import Interdit, Invalide
+from api.permissions import Action, autoriser
+from domain.acces import Cible
+from domain.errors import Invalide
 from projections.semestre import COLONNES, RULE, verifier_fin
 
 router = APIRouter(prefix="/v1/rapports", tags=["rapports"])
@@ -27,9 +29,7 @@ def get_rapport_semestre(
     known_at: KnownAt = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    if not (acteur.role in ("admin", "auditeur")
-            or (acteur.role == "bailleur" and acteur.org == bailleur_id)):
-        raise Interdit("Only the bailleur itself, an auditeur or an admin reads its reports.")
+    autoriser(acteur, Action.QUOTAS_BAILLEUR)(Cible(bailleur_id=bailleur_id))
     try:
         verifier_fin(date_fin)
     except ValueError as exc:

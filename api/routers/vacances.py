@@ -2,49 +2,67 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdemDep, KnownAt, ProjectionsDep
-from api.routers.common import read_or_404, respond
+from api.permissions import Action, autoriser, cible_de_vacance, restreindre_vacance
+from api.routers.common import read_or_404
 from api.schemas import BailIn, DecisionsIn, DesignationIn, RefusIn, VacanceIn
-from domain.application import READERS, exiger
+from domain.application import Resultat
+from domain.vacance import Acteur
 
 router = APIRouter(prefix="/v1", tags=["vacances"])
+
+
+def respond_vacance(acteur: Acteur, resultat: Resultat) -> JSONResponse:
+    return JSONResponse(restreindre_vacance(acteur, resultat.body), status_code=resultat.status)
 
 
 @router.post("/logements/{logement_id}/vacances", status_code=201)
 def post_vacance(logement_id: str, body: VacanceIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
-    return respond(app.declarer_vacance(acteur, logement_id, body.date_information, idem))
+    garde = autoriser(acteur, Action.VACANCE_DECLARER)
+    return respond_vacance(acteur, app.declarer_vacance(acteur, logement_id,
+                                                        body.date_information, idem,
+                                                        garde=garde))
 
 
 @router.post("/vacances/{vacance_id}/designations", status_code=201)
 def post_designation(vacance_id: str, body: DesignationIn, acteur: ActeurDep, app: AppDep,
                      idem: IdemDep) -> JSONResponse:
-    return respond(app.designer(acteur, vacance_id, body.demande_id, body.date, idem))
+    garde = autoriser(acteur, Action.VACANCE_DESIGNER)
+    return respond_vacance(acteur, app.designer(acteur, vacance_id, body.demande_id,
+                                                body.date, idem, garde=garde))
 
 
 @router.post("/vacances/{vacance_id}/decisions", status_code=201)
 def post_decisions(vacance_id: str, body: DecisionsIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
+    garde = autoriser(acteur, Action.VACANCE_DECIDER)
     decisions = [d.model_dump() for d in body.decisions]
-    return respond(app.decider(acteur, vacance_id, body.date_commission, decisions, idem))
+    return respond_vacance(acteur, app.decider(acteur, vacance_id, body.date_commission,
+                                               decisions, idem, garde=garde))
 
 
 @router.post("/vacances/{vacance_id}/refus", status_code=201)
 def post_refus(vacance_id: str, body: RefusIn, acteur: ActeurDep, app: AppDep,
                idem: IdemDep) -> JSONResponse:
-    return respond(app.refuser(acteur, vacance_id, body.demande_id, body.date, body.motif,
-                               idem))
+    garde = autoriser(acteur, Action.VACANCE_DECIDER)
+    return respond_vacance(acteur, app.refuser(acteur, vacance_id, body.demande_id, body.date,
+                                               body.motif, idem, garde=garde))
 
 
 @router.post("/vacances/{vacance_id}/bail", status_code=201)
 def post_bail(vacance_id: str, body: BailIn, acteur: ActeurDep, app: AppDep,
               idem: IdemDep) -> JSONResponse:
-    return respond(app.signer_bail(acteur, vacance_id, body.demande_id, body.date_signature,
-                                   idem))
+    garde = autoriser(acteur, Action.VACANCE_DECIDER)
+    return respond_vacance(acteur, app.signer_bail(acteur, vacance_id, body.demande_id,
+                                                   body.date_signature, idem, garde=garde))
 
 
 @router.get("/vacances/{vacance_id}")
@@ -52,5 +70,19 @@ def get_vacance(vacance_id: str, acteur: ActeurDep, app: AppDep, vues: Projectio
                 as_of: AsOf = None, known_at: KnownAt = None) -> JSONResponse:
     """The cycle on `as_of` (default today), only the acts dated on or before it, as
     recorded by `known_at` (default now), from the bitemporal read model."""
-    exiger(acteur, READERS)
-    return read_or_404("vacance", vacance_id, as_of or app.today(), known_at, vues.vacance)
+    garde = autoriser(acteur, Action.VACANCE_LIRE)
+    jour = as_of or app.today()
+    if acteur.role in ("admin", "auditeur"):
+        return read_or_404("vacance", vacance_id, jour, known_at, vues.vacance)
+
+    def lire(key: str, as_of: date, known_at: datetime | None) -> dict[str, Any] | None:
+        # The organisations first, from the vacancy as known now (they never change for a
+        # vacancy), then the state asked for: a 403 tells nothing of that state.
+        courante = vues.vacance(key, max(jour, app.today()), None)
+        if courante is None:
+            return None
+        garde(cible_de_vacance(courante))
+        vue = vues.vacance(key, as_of, known_at)
+        return restreindre_vacance(acteur, vue) if vue is not None else None
+
+    return read_or_404("vacance", vacance_id, jour, known_at, lire)

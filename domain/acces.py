@@ -1,0 +1,33 @@
+"""What an organisation check needs to know about the object of an act.
+
+The permission table itself is the HTTP layer's (api/permissions.py); the application
+hands it the organisations an aggregate belongs to right after loading it, before any rule
+reads its state, so that a refusal never depends on (nor tells) that state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cible:
+    """The organisations an act touches: the logement's bailleur, réservataire and commune
+    for a vacancy or a logement; the registering organisation for a demande."""
+
+    bailleur_id: str | None = None
+    reservataire_id: str | None = None
+    commune: str | None = None
+    organisation: str | None = None
+    # A QPV logement is the only one the maire may designate on (R-FAILED-QPV-TO-MAIRE),
+    # once the vacancy went to the maire.
+    qpv: bool = False
+    remise_au_maire: bool = False
+
+
+Garde = Callable[[Cible], None]
+
+
+def libre(_: Cible) -> None:
+    """The guard of trusted callers (demo data, synthetic history, tests of the domain)."""
