@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.access_log import AccessLog, ensure_handler
 from api.errors import install_error_handlers
 from api.routers import demandes, evenements, quotas, rapports, referentiel, sante, vacances
 from domain.application import HlmApplication
@@ -43,6 +44,9 @@ def create_app(settings: Settings | None = None,
     if application is not None:
         app.state.application = application
     install_error_handlers(app)
+    if settings.access_log:
+        ensure_handler()
+    app.add_middleware(AccessLog, enabled=settings.access_log)
     app.include_router(referentiel.router)
     app.include_router(demandes.router)
     app.include_router(vacances.router)

@@ -29,7 +29,9 @@ def init() -> None:
 def serve(host: str = typer.Option(None, help="Bind address (default HLM_HOST)"),
           port: int = typer.Option(None, help="Port (default HLM_PORT)"),
           workers: int = typer.Option(1, help="Worker processes"),
-          access_log: bool = typer.Option(False, help="Log every request (costs ~0.5 ms)"),
+          access_log: bool = typer.Option(
+              False, help="Also uvicorn's own text access log (the JSON one, hlm.access, "
+              "follows HLM_ACCESS_LOG)"),
           ) -> None:
     """Serve the HTTP API."""
     import uvicorn

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     kafka_topic: str = Field("hlm.evenements", description="Topic the relay publishes to")
     kafka_partitions: int = Field(
         6, ge=1, description="Partitions of the topic when the relay creates it")
+    access_log: bool = Field(
+        True, description="One JSON line per request on the logger hlm.access (who read or "
+        "changed which file); off only where another register is kept")
     relay_batch_size: int = Field(
         500, ge=1, le=10000, description="Events the relay publishes per acknowledged batch")
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.access_log import note_ids
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdemDep, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
@@ -16,9 +17,11 @@ router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
 
 @router.post("", status_code=201)
 def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
-                 idem: IdemDep) -> JSONResponse:
+                 idem: IdemDep, request: Request) -> JSONResponse:
     autoriser(acteur, Action.DEMANDE_DEPOSER)
-    return respond(app.deposer_demande(acteur, body.model_dump(), idem))
+    resultat = app.deposer_demande(acteur, body.model_dump(), idem)
+    note_ids(request, demande_id=resultat.body.get("demande_id"))
+    return respond(resultat)
 
 
 @router.post("/{demande_id}/situation", status_code=201)
@@ -32,9 +35,11 @@ def post_situation(demande_id: str, body: SituationIn, acteur: ActeurDep, app: A
 
 @router.post("/{demande_id}/separation", status_code=201)
 def post_separation(demande_id: str, body: SeparationIn, acteur: ActeurDep, app: AppDep,
-                    idem: IdemDep) -> JSONResponse:
+                    idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
-    return respond(app.separer(acteur, demande_id, body.model_dump(), idem, garde=garde))
+    resultat = app.separer(acteur, demande_id, body.model_dump(), idem, garde=garde)
+    note_ids(request, demande_id=resultat.body.get("demande_id"))  # the new one, if any
+    return respond(resultat)
 
 
 @router.post("/{demande_id}/radiation", status_code=201)

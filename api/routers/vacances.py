@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.access_log import note_ids
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdemDep, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser, cible_de_vacance, restreindre_vacance
@@ -25,16 +26,18 @@ def respond_vacance(acteur: Acteur, resultat: Resultat) -> JSONResponse:
 
 @router.post("/logements/{logement_id}/vacances", status_code=201)
 def post_vacance(logement_id: str, body: VacanceIn, acteur: ActeurDep, app: AppDep,
-                 idem: IdemDep) -> JSONResponse:
+                 idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.VACANCE_DECLARER)
-    return respond_vacance(acteur, app.declarer_vacance(acteur, logement_id,
-                                                        body.date_information, idem,
-                                                        garde=garde))
+    resultat = app.declarer_vacance(acteur, logement_id, body.date_information, idem,
+                                    garde=garde)
+    note_ids(request, vacance_id=resultat.body.get("vacance_id"))
+    return respond_vacance(acteur, resultat)
 
 
 @router.post("/vacances/{vacance_id}/designations", status_code=201)
 def post_designation(vacance_id: str, body: DesignationIn, acteur: ActeurDep, app: AppDep,
-                     idem: IdemDep) -> JSONResponse:
+                     idem: IdemDep, request: Request) -> JSONResponse:
+    note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DESIGNER)
     return respond_vacance(acteur, app.designer(acteur, vacance_id, body.demande_id,
                                                 body.date, idem, garde=garde))
@@ -42,7 +45,9 @@ def post_designation(vacance_id: str, body: DesignationIn, acteur: ActeurDep, ap
 
 @router.post("/vacances/{vacance_id}/decisions", status_code=201)
 def post_decisions(vacance_id: str, body: DecisionsIn, acteur: ActeurDep, app: AppDep,
-                   idem: IdemDep) -> JSONResponse:
+                   idem: IdemDep, request: Request) -> JSONResponse:
+    for d in body.decisions:
+        note_ids(request, demande_id=d.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DECIDER)
     decisions = [d.model_dump() for d in body.decisions]
     return respond_vacance(acteur, app.decider(acteur, vacance_id, body.date_commission,
@@ -51,7 +56,8 @@ def post_decisions(vacance_id: str, body: DecisionsIn, acteur: ActeurDep, app: A
 
 @router.post("/vacances/{vacance_id}/refus", status_code=201)
 def post_refus(vacance_id: str, body: RefusIn, acteur: ActeurDep, app: AppDep,
-               idem: IdemDep) -> JSONResponse:
+               idem: IdemDep, request: Request) -> JSONResponse:
+    note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DECIDER)
     return respond_vacance(acteur, app.refuser(acteur, vacance_id, body.demande_id, body.date,
                                                body.motif, idem, garde=garde))
@@ -59,7 +65,8 @@ def post_refus(vacance_id: str, body: RefusIn, acteur: ActeurDep, app: AppDep,
 
 @router.post("/vacances/{vacance_id}/bail", status_code=201)
 def post_bail(vacance_id: str, body: BailIn, acteur: ActeurDep, app: AppDep,
-              idem: IdemDep) -> JSONResponse:
+              idem: IdemDep, request: Request) -> JSONResponse:
+    note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DECIDER)
     return respond_vacance(acteur, app.signer_bail(acteur, vacance_id, body.demande_id,
                                                    body.date_signature, idem, garde=garde))
