@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api.access_log import AccessLog, ensure_handler
 from api.errors import install_error_handlers
+from api.limits import BodyLimit
 from api.routers import demandes, evenements, quotas, rapports, referentiel, sante, vacances
 from domain.application import HlmApplication
 from infra.settings import Settings
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None,
     install_error_handlers(app)
     if settings.access_log:
         ensure_handler()
+    app.add_middleware(BodyLimit)
+    # Outermost: even a refused body is logged.
     app.add_middleware(AccessLog, enabled=settings.access_log)
     app.include_router(referentiel.router)
     app.include_router(demandes.router)

@@ -6,9 +6,11 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from pydantic import AfterValidator
 
 from api.auth import ActeurDep
 from api.errors import ApiError
+from api.schemas import DATE_MAX, DATE_MIN
 from domain.application import CleIdempotence, HlmApplication
 from projections.service import Projections
 
@@ -44,5 +46,16 @@ async def idempotency_key(
 
 
 IdemDep = Annotated[CleIdempotence | None, Depends(idempotency_key)]
-AsOf = Annotated[date | None, Query(description="Business date (default: today)")]
-KnownAt = Annotated[datetime | None, Query(description="Record time bound (default: now)")]
+def _instant_borne(value: datetime | None) -> datetime | None:
+    """A record-time bound within the dates' bounds, checked on its own calendar before any
+    conversion (9999-12-31T23:00-05:00 has no UTC form)."""
+    if value is not None and not DATE_MIN <= value.date() <= DATE_MAX:
+        raise ValueError(f"known_at must lie within {DATE_MIN}..{DATE_MAX}")
+    return value
+
+
+AsOf = Annotated[date | None, Query(ge=DATE_MIN, le=DATE_MAX,
+                                    description="Business date (default: today), "
+                                                "1990-01-01..2100-12-31")]
+KnownAt = Annotated[datetime | None, AfterValidator(_instant_borne),
+                    Query(description="Record time bound (default: now)")]

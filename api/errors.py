@@ -59,6 +59,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # The framework's 400 is a body it could not parse (e.g. nested past the JSON
+            # parser's depth): malformed input, VALIDATION like invalid JSON.
+            return JSONResponse(error_body("VALIDATION", f"Malformed body: {exc.detail}"),
+                                status_code=422)
         code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
 

@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 
 from domain.rules.priorities import CATEGORIES
 
+# Every date of a body or a query lies in these bounds (API.md, Dates): beyond them a date
+# is a typing error, and no date arithmetic has to reach the ends of the calendar.
+DATE_MIN, DATE_MAX = date(1990, 1, 1), date(2100, 12, 31)
+Jour = Annotated[date, Field(ge=DATE_MIN, le=DATE_MAX,
+                             description="ISO date within 1990-01-01..2100-12-31")]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Euros = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 UC = Annotated[Decimal, Field(gt=0, le=50, max_digits=6, decimal_places=2)]
@@ -34,7 +39,7 @@ class ReservataireIn(Body):
 
 class TerritoireIn(Body):
     nom: Text
-    soumis_mixite_depuis: date | None
+    soumis_mixite_depuis: Jour | None
     ile_de_france: StrictBool
 
 
@@ -58,7 +63,7 @@ class LogementIn(Body):
     qpv: StrictBool
     zone_tendue: StrictBool
     reservataire_id: Text | None
-    date_effet: date
+    date_effet: Jour
 
 
 class Personne(Body):
@@ -75,13 +80,14 @@ def _unique_people(personnes: list[Personne]) -> list[Personne]:
 
 class DemandeIn(Body):
     numero_unique: Annotated[str, Field(min_length=1, max_length=40)]
-    date_depot: date
+    date_depot: Jour
     demandeur_id: Text
     personnes_a_loger: list[Personne] = Field(default_factory=list, max_length=30)
     ressources_annuelles: Euros
     unites_consommation: UC
     dalo: StrictBool = False
-    categories_prioritaires: list[Categorie] = Field(default_factory=list)  # type: ignore
+    categories_prioritaires: list[Categorie] = Field(  # type: ignore
+        default_factory=list, max_length=len(CATEGORIES))
     relogement_renouvellement_urbain: StrictBool = False
 
     _people = field_validator("personnes_a_loger")(_unique_people)
@@ -93,40 +99,44 @@ class SituationChanges(Body):
     ressources_annuelles: Euros | None = None
     unites_consommation: UC | None = None
     dalo: StrictBool | None = None
-    categories_prioritaires: list[Categorie] | None = None  # type: ignore
-    personnes_a_loger: list[Personne] | None = None
+    categories_prioritaires: list[Categorie] | None = Field(  # type: ignore
+        None, max_length=len(CATEGORIES))
+    personnes_a_loger: list[Personne] | None = Field(None, max_length=30)
+
+    _people = field_validator("personnes_a_loger")(
+        lambda v: v if v is None else _unique_people(v))
     relogement_renouvellement_urbain: StrictBool | None = None
 
 
 class SituationIn(SituationChanges):
-    date: date
+    date: Jour
 
 
 class SeparationIn(SituationChanges):
     """The situation fields describe the new demande in mode nouvelle_demande."""
 
-    date_separation: date
+    date_separation: Jour
     membre_id: Text
     mode: Literal["substitution", "nouvelle_demande"]
     numero_unique: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    date_depot: date | None = None
-    date_substitution: date | None = Field(
+    date_depot: Jour | None = None
+    date_substitution: Jour | None = Field(
         None, description="Date of the substitution (default: date_separation)")
 
 
 class RadiationIn(Body):
-    date: date
+    date: Jour
     motif: Literal["attribution", "renonciation", "non_renouvellement", "irrecevabilite",
                    "autre"]
 
 
 class VacanceIn(Body):
-    date_information: date
+    date_information: Jour
 
 
 class DesignationIn(Body):
     demande_id: Text
-    date: date
+    date: Jour
 
 
 class VotesIn(Body):
@@ -145,16 +155,16 @@ class DecisionIn(Body):
 
 
 class DecisionsIn(Body):
-    date_commission: date
+    date_commission: Jour
     decisions: list[DecisionIn] = Field(min_length=1, max_length=50)
 
 
 class RefusIn(Body):
     demande_id: Text
-    date: date
+    date: Jour
     motif: Annotated[str, Field(max_length=500)] | None = None
 
 
 class BailIn(Body):
     demande_id: Text
-    date_signature: date
+    date_signature: Jour

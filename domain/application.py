@@ -67,7 +67,8 @@ class CleIdempotence:
     @classmethod
     def de(cls, sub: str, key: str, methode: str, chemin: str, corps: bytes) -> CleIdempotence:
         # The same JSON written with another key order or spacing is the same request.
-        with contextlib.suppress(ValueError):
+        # Not JSON, or nested past the parser's depth: the bytes themselves are the request.
+        with contextlib.suppress(ValueError, RecursionError):
             corps = json.dumps(json.loads(corps), sort_keys=True,
                                separators=(",", ":")).encode()
         digest = hashlib.sha256(methode.encode() + b" " + chemin.encode() + b"\n" + corps)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
@@ -13,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import ActeurDep
 from api.deps import KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
+from api.schemas import DATE_MAX, DATE_MIN
 from domain.acces import Cible
 from domain.errors import Invalide
 from projections.semestre import COLONNES, RULE, verifier_fin
@@ -25,7 +28,8 @@ def get_rapport_semestre(
     acteur: ActeurDep, vues: ProjectionsDep,
     bailleur_id: Annotated[str, Query(min_length=1)],
     territoire_id: Annotated[str, Query(min_length=1)],
-    date_fin: Annotated[date, Query(description="30 June or 31 December")],
+    date_fin: Annotated[date, Query(ge=DATE_MIN, le=DATE_MAX,
+                                    description="30 June or 31 December")],
     known_at: KnownAt = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -43,6 +47,11 @@ def get_rapport_semestre(
         writer.writeheader()
         writer.writerows(rows)
         name = f"rapport-{bailleur_id}-{territoire_id}-{date_fin.isoformat()}.csv"
+        # RFC 6266: an ASCII fallback, and the exact name percent-encoded in UTF-8 (ids
+        # may hold any character; a header is latin-1).
+        ascii_name = re.sub(r'[^A-Za-z0-9._-]', "_", name)
+        disposition = (f'attachment; filename="{ascii_name}"; '
+                       f"filename*=UTF-8''{quote(name, safe='')}")
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                        headers={"Content-Disposition": disposition})
     return JSONResponse(body)

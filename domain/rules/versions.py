@@ -8,6 +8,7 @@ that this module stays pure.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -85,9 +86,7 @@ def add_months(start: date, months: int) -> date:
     month_index = start.month - 1 + months
     year = start.year + month_index // 12
     month = month_index % 12 + 1
-    day = start.day
-    while True:
-        try:
-            return date(year, month, day)
-        except ValueError:
-            day -= 1
+    if not date.min.year <= year <= date.max.year:
+        # Raise, never loop: a year out of range has no month to clamp to.
+        raise ValueError(f"{start.isoformat()} + {months} months is out of the date range")
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
