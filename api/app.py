@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None,
         lifespan=lifespan,
     )
     app.state.settings = settings
+    _ = settings.secret  # a service that cannot check tokens must not start (SecretInvalide)
     if application is not None:
         app.state.application = application
     install_error_handlers(app)

@@ -19,7 +19,8 @@ bearer = HTTPBearer(auto_error=False, description="JWT signed with HLM_JWT_SECRE
 
 
 def make_token(secret: str, role: str, org: str | None = None, ttl: int = 3600,
-               sub: str | None = None) -> str:
+               sub: str | None = None, audience: str | None = None,
+               issuer: str | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role in ROLES_WITH_ORG and not org:
@@ -29,17 +30,32 @@ def make_token(secret: str, role: str, org: str | None = None, ttl: int = 3600,
               "iat": now, "exp": now + ttl}
     if org:
         claims["org"] = org
+    if audience:
+        claims["aud"] = audience
+    if issuer:
+        claims["iss"] = issuer
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def decode_token(secret: str, token: str) -> Acteur:
+def decode_token(secret: str, token: str, *, audience: str | None = None,
+                 issuer: str | None = None, max_ttl: int | None = None) -> Acteur:
+    """The actor of a valid token; `aud` and `iss` are required when configured, and no
+    token may live longer than `max_ttl` seconds (from `iat`, else from now)."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"],
-                            options={"require": ["exp", "sub", "role"]})
+        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=audience,
+                            issuer=issuer,
+                            options={"require": ["exp", "sub", "role"],
+                                     "verify_aud": audience is not None})
     except jwt.ExpiredSignatureError:
         raise ApiError(401, "TOKEN_EXPIRED", "The token has expired.") from None
     except jwt.InvalidTokenError as exc:
         raise ApiError(401, "UNAUTHENTICATED", f"Invalid token: {exc}") from None
+    if max_ttl is not None:
+        depuis = claims.get("iat") if isinstance(claims.get("iat"), int | float) \
+            else time.time()
+        if claims["exp"] - depuis > max_ttl:
+            raise ApiError(401, "UNAUTHENTICATED",
+                           f"The token lives longer than the {max_ttl} s allowed.")
     role = claims.get("role")
     if role not in ROLES:
         raise ApiError(401, "UNAUTHENTICATED", "The token's role is unknown.")
@@ -55,7 +71,10 @@ async def current_actor(
 ) -> Acteur:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "UNAUTHENTICATED", "A bearer token is required.")
-    acteur = decode_token(request.app.state.settings.secret, credentials.credentials)
+    settings = request.app.state.settings
+    acteur = decode_token(settings.secret, credentials.credentials,
+                          audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+                          max_ttl=settings.jwt_max_ttl)
     # The access log's request id (api/access_log.py sets it) goes with every act recorded.
     acteur.request_id = getattr(request.state, "request_id", None)
     request.state.acteur = acteur

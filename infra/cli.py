@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from infra.settings import Settings
+from infra.settings import SecretInvalide, Settings, masquer_url
 
 app = typer.Typer(help="hlm: event-sourced social-housing allocation backend",
                   no_args_is_help=True)
@@ -21,7 +21,8 @@ def init() -> None:
 
     settings = Settings()
     init_store(settings).close()
-    where = settings.database_url if settings.uses_postgres else settings.sqlite_path
+    where = masquer_url(settings.database_url) if settings.uses_postgres \
+        else settings.sqlite_path
     console.print(f"[green]store ready[/green] {where}")
 
 
@@ -37,6 +38,7 @@ def serve(host: str = typer.Option(None, help="Bind address (default HLM_HOST)")
     import uvicorn
 
     settings = Settings()
+    signing_secret(settings)
     uvicorn.run("api.main:app", host=host or settings.host, port=port or settings.port,
                 workers=workers, loop="uvloop", http="httptools", log_level="info",
                 access_log=access_log)
@@ -50,10 +52,25 @@ def token(role: str = typer.Option(..., help="admin, bailleur, reservataire, com
     """Print a token signed with the configured secret."""
     from api.auth import make_token
 
+    settings = Settings()
+    if ttl > settings.jwt_max_ttl:
+        raise typer.BadParameter(f"at most HLM_JWT_MAX_TTL = {settings.jwt_max_ttl} s",
+                                 param_hint="--ttl")
+    secret = signing_secret(settings)
     try:
-        print(make_token(Settings().secret, role, org, ttl))
+        print(make_token(secret, role, org, ttl, audience=settings.jwt_audience,
+                         issuer=settings.jwt_issuer))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def signing_secret(settings: Settings) -> str:
+    """The JWT secret, or a clear message and exit code 2 (never a 500 per request)."""
+    try:
+        return settings.secret
+    except SecretInvalide as exc:
+        console.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -65,6 +82,7 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty",
     from infra.store import open_application
 
     settings = Settings()
+    signing_secret(settings)
     application = open_application(settings)
     try:
         if if_empty and application.compter_evenements() > 0:
@@ -108,7 +126,7 @@ def generate(
     if schema and not settings.uses_postgres:
         raise typer.BadParameter("a schema needs PostgreSQL (--database-url or "
                                  "HLM_DATABASE_URL)", param_hint="--schema")
-    where = (f"{settings.database_url} (schema {settings.database_schema})"
+    where = (f"{masquer_url(settings.database_url)} (schema {settings.database_schema})"
              if settings.uses_postgres else str(settings.sqlite_path))
     application = init_store(settings)
     try:

@@ -161,11 +161,13 @@ def _vacances(app: HlmApplication, rnd: random.Random, logements: list[Any],
 def print_quickstart(settings: Settings, app: HlmApplication, console: Console) -> None:
     secret = settings.secret
     base = f"http://{settings.host}:{settings.port}"
+    claims = {"ttl": min(86400, settings.jwt_max_ttl), "audience": settings.jwt_audience,
+              "issuer": settings.jwt_issuer}
     tokens = {
-        "ADMIN": make_token(secret, "admin", ttl=86400),
-        "BAILLEUR": make_token(secret, "bailleur", "B-HABITAT-NORD", 86400),
-        "RESERVATAIRE": make_token(secret, "reservataire", "R-PREFECTURE", 86400),
-        "AUDITEUR": make_token(secret, "auditeur", ttl=86400),
+        "ADMIN": make_token(secret, "admin", **claims),
+        "BAILLEUR": make_token(secret, "bailleur", "B-HABITAT-NORD", **claims),
+        "RESERVATAIRE": make_token(secret, "reservataire", "R-PREFECTURE", **claims),
+        "AUDITEUR": make_token(secret, "auditeur", **claims),
     }
     out = ["", "# Tokens valid 24 h (admin; bailleur B-HABITAT-NORD; réservataire R-PREFECTURE;"
            " auditeur). Paste into another shell:"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
+import tempfile
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +44,9 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         True, description="One JSON line per request on the logger hlm.access (who read or "
         "changed which file); off only where another register is kept")
+    jwt_audience: str | None = Field(None, description="`aud` required in tokens when set")
+    jwt_issuer: str | None = Field(None, description="`iss` required in tokens when set")
+    jwt_max_ttl: int = Field(86400, ge=60, description="Longest token lifetime accepted, s")
     relay_batch_size: int = Field(
         500, ge=1, le=10000, description="Events the relay publishes per acknowledged batch")
 
@@ -59,14 +65,54 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         return self.data_dir / "hlm.sqlite3"
 
+    def prepare_data_dir(self) -> Path:
+        """The data directory, readable by its owner only (it holds the store and secret)."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        return self.data_dir
+
     @cached_property
     def secret(self) -> str:
-        """The JWT secret: the setting, else one created once and kept in the data dir."""
-        if self.jwt_secret:
-            return self.jwt_secret
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        path = self.data_dir / "jwt_secret"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        """The JWT secret: the setting, else one created once and kept in the data dir.
+        Raises SecretInvalide when it is shorter than MIN_SECRET_BYTES."""
+        if self.jwt_secret is not None:
+            return _assez_long(self.jwt_secret, "HLM_JWT_SECRET")
+        path = self.prepare_data_dir() / "jwt_secret"
+        try:
+            # Created whole or not at all, never readable by others; a racing process
+            # that lost reads the winner's.
+            fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".jwt_secret.")
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        except OSError as exc:
+            raise SecretInvalide(f"cannot create the JWT secret in {self.data_dir}: {exc}"
+                                 ) from None
+        return _assez_long(path.read_text().strip(), str(path))
+
+
+MIN_SECRET_BYTES = 32
+
+
+class SecretInvalide(ValueError):
+    """A JWT secret too short to sign tokens safely: the service refuses to start."""
+
+
+def _assez_long(secret: str, where: str) -> str:
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise SecretInvalide(f"the JWT secret of {where} has {len(secret.encode())} bytes; "
+                             f"at least {MIN_SECRET_BYTES} are required (HS256)")
+    return secret
+
+
+def masquer_url(url: str | None) -> str | None:
+    """The URL without its password, for messages and logs."""
+    if not url:
+        return url
+    url = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return re.sub(r"(password=)[^&\s]+", r"\1***", url)

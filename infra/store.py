@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
 import psycopg
+from eventsourcing.postgres import PostgresFactory
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier
 
 from domain.application import HlmApplication
 from infra.settings import Settings
 
+# The parameters the library's datastore takes itself; every other libpq parameter of the
+# URL (sslmode, sslrootcert, application_name, ...) goes to each connection of its pool.
+_OWN = ("dbname", "host", "port", "user", "password")
+EXTRA_CONNINFO = "HLM_POSTGRES_CONNINFO"
+
+
+class HlmPostgresFactory(PostgresFactory):
+    """The library's factory, whose pool also gets the URL's other libpq parameters: its
+    pool opens on first use, after this."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        extra = self.env.get(EXTRA_CONNINFO)
+        if extra:
+            self.datastore.pool.kwargs.update(json.loads(extra))
+
 
 def postgres_env(url: str, schema: str) -> dict[str, str]:
     params = conninfo_to_dict(url)
+    extra = {k: str(v) for k, v in params.items() if k not in _OWN}
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "infra.store:HlmPostgresFactory",
+        EXTRA_CONNINFO: json.dumps(extra),
         "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),
         "POSTGRES_PORT": str(params.get("port") or "5432"),
@@ -33,7 +54,11 @@ def store_env(settings: Settings, *, create_tables: bool | None = None) -> dict[
         env["POSTGRES_POOL_SIZE"] = str(settings.pool_size)
         create = settings.create_tables if create_tables is None else create_tables
     else:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.prepare_data_dir()
+        # The store holds households' files: its owner alone reads it (SQLite gives the
+        # -wal and -shm files the database file's mode).
+        os.close(os.open(settings.sqlite_path, os.O_CREAT | os.O_RDWR, 0o600))
+        settings.sqlite_path.chmod(0o600)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
