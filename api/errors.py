@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import eventsourcing.persistence as es
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
 
 log = logging.getLogger("hlm.api")
+
+RETRY_AFTER_S = 5
+# What the drivers and the library raise when the database is down, restarting, or out of
+# connections: never the request's fault.
+StoreUnavailable = (es.OperationalError, es.InterfaceError, psycopg.OperationalError,
+                    psycopg.InterfaceError, PoolTimeout, sqlite3.OperationalError)
 
 HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
               405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 415: "UNSUPPORTED_MEDIA_TYPE",
@@ -66,6 +76,17 @@ def install_error_handlers(app: FastAPI) -> None:
                                 status_code=422)
         code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    def store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The one 5xx of the contract: the database cannot be reached (or is locked past
+        # its timeout). A command failed here recorded nothing: it is one transaction.
+        log.warning("store unavailable: %s", type(exc).__name__)
+        return JSONResponse(error_body("STORE_UNAVAILABLE",
+                                       "The store cannot be reached; retry later."),
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    for cls in StoreUnavailable:
+        app.add_exception_handler(cls, store_unavailable)
 
     @app.exception_handler(Exception)
     def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -31,6 +31,8 @@ class ViewDB(Protocol):
 
     def transaction(self) -> Any: ...
 
+    def lecture(self) -> Any: ...
+
     def close(self) -> None: ...
 
 
@@ -100,6 +102,9 @@ class PostgresViewDB:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield _PgCursor(cur)
 
+    # A read is a transaction like any other on PostgreSQL (MVCC: it blocks no writer).
+    lecture = transaction
+
     def close(self) -> None:
         self.pool.close()
 
@@ -132,6 +137,18 @@ class SQLiteViewDB:
             raise
         else:
             conn.commit()
+
+    @contextmanager
+    def lecture(self) -> Iterator[Cursor]:
+        """A deferred read transaction: one snapshot (WAL), no write lock taken, so reads
+        never wait for the projector nor make it wait."""
+        conn = self._conn()
+        cur = conn.cursor()
+        cur.execute("BEGIN")
+        try:
+            yield cur
+        finally:
+            conn.rollback()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

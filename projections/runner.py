@@ -137,7 +137,7 @@ class Runner:
                             "(SELECT 1 FROM hlm_vues WHERE nom = ?)", (view.name, view.name))
 
     def statuses(self) -> dict[str, ViewStatus]:
-        with self.db.transaction() as cur:
+        with self.db.lecture() as cur:
             cur.execute("SELECT nom, position, erreur, mis_a_jour FROM hlm_vues ORDER BY nom")
             rows = cur.fetchall()
         return {r[0]: ViewStatus(r[0], int(r[1]), r[2], r[3]) for r in rows

@@ -48,7 +48,8 @@ def all_views(app: HlmApplication) -> list[TablesView]:
 def view_db(settings: Settings) -> ViewDB:
     if settings.uses_postgres:
         assert settings.database_url is not None
-        return PostgresViewDB(settings.database_url, settings.database_schema)
+        return PostgresViewDB(settings.database_url, settings.database_schema,
+                              pool_size=settings.pool_size)
     return SQLiteViewDB(settings.sqlite_path)
 
 
@@ -91,13 +92,13 @@ class Projections:
     def demande(self, demande_id: str, as_of: date,
                 known_at: datetime | None) -> dict[str, Any] | None:
         self.fresh()
-        with self.db.transaction() as cur:
+        with self.db.lecture() as cur:
             return lire_demande(cur, demande_id, as_of, position_at(cur, known_at))
 
     def vacance(self, vacance_id: str, as_of: date,
                 known_at: datetime | None) -> dict[str, Any] | None:
         self.fresh()
-        with self.db.transaction() as cur:
+        with self.db.lecture() as cur:
             return lire_vacance(cur, vacance_id, as_of, position_at(cur, known_at))
 
     def _as_known(self, cls: type, key: Any, position: int) -> Any | None:
@@ -111,7 +112,7 @@ class Projections:
     def quotas_bailleur(self, bailleur_id: str, territoire_id: str, annee: int, as_of: date,
                         known_at: datetime | None) -> dict[str, Any]:
         self.fresh()
-        with self.db.transaction() as cur:
+        with self.db.lecture() as cur:
             position = position_at(cur, known_at)
             territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
             body = quotas_bailleur(cur, territoire, bailleur_id, territoire_id, annee, as_of,
@@ -124,7 +125,7 @@ class Projections:
         """R-SEMESTER-REPORT for the semester ending on `fin`: the body (None when
         `avec_chiffres` is false: the rows alone, for CSV) and the rows, at one position."""
         self.fresh()
-        with self.db.transaction() as cur:
+        with self.db.lecture() as cur:
             position = position_at(cur, known_at)
             rows = lignes(cur, bailleur_id, territoire_id, fin, position)
             if not avec_chiffres:
@@ -139,7 +140,7 @@ class Projections:
     def quotas_reservataire(self, reservataire_id: str, annee: int, as_of: date,
                             known_at: datetime | None) -> dict[str, Any]:
         self.fresh()
-        with self.db.transaction() as cur:
+        with self.db.lecture() as cur:
             position = position_at(cur, known_at)
             reservataire = self._as_known(Reservataire, reservataire_uuid(reservataire_id),
                                           position)
