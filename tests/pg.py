@@ -69,6 +69,15 @@ class ThrowawayCluster:
             time.sleep(0.2)
         return url
 
+    def pause(self) -> None:
+        """Stop the server, keeping its data: `resume` starts it again on the same port."""
+        self._run(_find("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        self._run(_find("pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"),
+                  "-w", "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+                  "start")
+
     def stop(self) -> None:
         try:
             self._run(_find("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "stop")

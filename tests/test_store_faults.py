@@ -1,0 +1,87 @@
+"""The store stopped under load (issue 8, Faults): while PostgreSQL is down, commands answer
+503 STORE_UNAVAILABLE with Retry-After (never a 500, never a hang, never half an act); once
+it is back, commands succeed again and the projector catches up by itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import make_token
+from infra.settings import Settings
+from infra.store import init_store
+from tests.helpers_sec import demande_json
+from tests.pg import ThrowawayCluster
+
+
+@pytest.fixture
+def cluster() -> Iterator[tuple[ThrowawayCluster, str]]:
+    c = ThrowawayCluster()
+    try:
+        yield c, c.start()
+    finally:
+        c.stop()
+
+
+def test_postgres_stopped_and_restarted_under_commands(
+        cluster: tuple[ThrowawayCluster, str], tmp_path: Path) -> None:
+    server, url = cluster
+    settings = Settings(data_dir=tmp_path, jwt_secret="s" * 40, projector="thread",
+                        database_url=f"{url}?connect_timeout=2", pool_size=2)
+    app = init_store(settings)
+    admin = {"Authorization": f"Bearer {make_token(settings.secret, 'admin')}"}
+    n = 0
+    accepted: list[str] = []
+
+    def file_one(client: TestClient) -> httpx.Response:
+        nonlocal n
+        n += 1
+        r = client.post("/v1/demandes", json=demande_json(f"F-{n}"), headers=admin)
+        assert r.status_code in (201, 503), r.text
+        if r.status_code == 201:
+            accepted.append(r.json()["demande_id"])
+        else:
+            assert r.json()["error"]["code"] == "STORE_UNAVAILABLE"
+            assert int(r.headers["retry-after"]) > 0
+        return r
+
+    try:
+        with TestClient(create_app(settings, app), raise_server_exceptions=False) as client:
+            for _ in range(5):
+                assert file_one(client).status_code == 201
+            server.pause()
+            down = time.monotonic()
+            statuses = []
+            while time.monotonic() - down < 10:  # ten seconds of outage, bounded
+                started = time.monotonic()
+                statuses.append(file_one(client).status_code)
+                assert time.monotonic() - started < 40  # never a hang
+            assert set(statuses) == {503}
+            server.resume()
+            deadline = time.monotonic() + 60
+            while file_one(client).status_code != 201:
+                assert time.monotonic() < deadline, "commands did not recover"
+                time.sleep(0.5)
+            for _ in range(3):
+                assert file_one(client).status_code == 201
+            # No act lost nor half-written: one event per accepted filing, nothing else.
+            assert app.compter_evenements() == len(accepted)
+            # The projector recovered by itself: every accepted demande reads back.
+            deadline = time.monotonic() + 60
+            while True:
+                sante = client.get("/v1/sante")
+                if sante.status_code == 200 and all(v["retard"] == 0
+                                                    for v in sante.json()["vues"]):
+                    break
+                assert time.monotonic() < deadline, sante.text
+                time.sleep(0.5)
+            for did in accepted:
+                assert client.get(f"/v1/demandes/{did}", headers=admin).status_code == 200
+    finally:
+        app.close()
