@@ -303,6 +303,8 @@ class ClientState:
     tokens: dict[str, str]
     logements: list[LogementRef]
     pool: list[tuple[str, date]] = field(default_factory=list)  # waiting demandes
+    # Who filed each demande: only that bailleur changes it (API.md, Writes on a demande).
+    filed_by: dict[str, str] = field(default_factory=dict)
     filed: int = 0
 
     def token_of(self, role: str, org: str) -> str:
@@ -351,6 +353,7 @@ def cycle(st: ClientState, k: int) -> Generator[Cmd, Reply, bool]:
         if not r.ok:
             return False
         fresh.append((r.body["demande_id"], d0))
+        st.filed_by[r.body["demande_id"]] = bailleur
 
     # A change of situation on a waiting demande (new resources, sometimes a category).
     target = rng.choice(st.pool)[0] if st.pool else fresh[0][0]
@@ -358,7 +361,8 @@ def cycle(st: ClientState, k: int) -> Generator[Cmd, Reply, bool]:
                               "ressources_annuelles": rng.randrange(6000, 42000, 50)}
     if rng.random() < 0.3:
         change["categories_prioritaires"] = rng.sample(CATEGORIES, 1)
-    r = yield Cmd("situation", f"/v1/demandes/{target}/situation", change, bailleur)
+    r = yield Cmd("situation", f"/v1/demandes/{target}/situation", change,
+                  st.filed_by.get(target, bailleur))
     if not r.ok:
         return False
 
