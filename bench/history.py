@@ -32,7 +32,7 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 EVENTS_TABLE = "hlm_events"  # the library names it after the application (HlmApplication)
 sys.path.insert(0, str(ROOT))
 
-from infra.settings import Settings  # noqa: E402
+from infra.settings import Settings, masquer_url  # noqa: E402
 
 
 def database_url() -> str:
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     settings = ensure_history(args.events, args.seed)
-    print(f"HLM_DATABASE_URL={settings.database_url} "
+    print(f"HLM_DATABASE_URL={masquer_url(settings.database_url)} "
           f"HLM_DATABASE_SCHEMA={settings.database_schema}")
 
 

@@ -161,16 +161,20 @@ def _vacances(app: HlmApplication, rnd: random.Random, logements: list[Any],
 def print_quickstart(settings: Settings, app: HlmApplication, console: Console) -> None:
     secret = settings.secret
     base = f"http://{settings.host}:{settings.port}"
-    claims = {"ttl": min(86400, settings.jwt_max_ttl), "audience": settings.jwt_audience,
-              "issuer": settings.jwt_issuer}
+    ttl = min(86400, settings.jwt_max_ttl)
+
+    def token(role: str, org: str | None = None) -> str:
+        return make_token(secret, role, org, ttl, audience=settings.jwt_audience,
+                          issuer=settings.jwt_issuer)
+
     tokens = {
-        "ADMIN": make_token(secret, "admin", **claims),
-        "BAILLEUR": make_token(secret, "bailleur", "B-HABITAT-NORD", **claims),
-        "RESERVATAIRE": make_token(secret, "reservataire", "R-PREFECTURE", **claims),
-        "AUDITEUR": make_token(secret, "auditeur", **claims),
+        "ADMIN": token("admin"),
+        "BAILLEUR": token("bailleur", "B-HABITAT-NORD"),
+        "RESERVATAIRE": token("reservataire", "R-PREFECTURE"),
+        "AUDITEUR": token("auditeur"),
     }
-    out = ["", "# Tokens valid 24 h (admin; bailleur B-HABITAT-NORD; réservataire R-PREFECTURE;"
-           " auditeur). Paste into another shell:"]
+    out = ["", f"# Tokens valid {ttl // 60} min (admin; bailleur B-HABITAT-NORD; réservataire "
+           "R-PREFECTURE; auditeur). Paste into another shell:"]
     out += [f"export {name}={tok}" for name, tok in tokens.items()]
     demande_id = app.demande_par_numero("SEP-2015-D")
     auth = "-H \"Authorization: Bearer $ADMIN\""

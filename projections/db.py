@@ -5,6 +5,7 @@ SQL is written once with `?` placeholders; on PostgreSQL they become `%s`. Rows 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 
@@ -93,7 +94,9 @@ class PostgresViewDB:
     dialect = "postgres"
 
     def __init__(self, url: str, schema: str, pool_size: int = 4) -> None:
-        conninfo = make_conninfo(url, options=f"-c search_path={schema}")
+        # Every libpq parameter of the URL is kept, its own `options` too (sslmode, ...).
+        own = conninfo_to_dict(url).get("options") or ""
+        conninfo = make_conninfo(url, options=f"{own} -c search_path={schema}".strip())
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size,
                                    kwargs={"autocommit": True}, open=True)
 
@@ -114,6 +117,8 @@ class SQLiteViewDB:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Households' files: the owner alone reads them (-wal and -shm take this mode).
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         self._local = threading.local()
 
     def _conn(self) -> sqlite3.Connection:

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -19,6 +20,7 @@ from api.app import create_app
 from api.auth import make_token
 from infra.settings import SecretInvalide, Settings, masquer_url
 from infra.store import init_store
+from projections.service import view_db
 
 HLM = str(Path(sys.executable).parent / "hlm")
 
@@ -53,9 +55,22 @@ def test_the_generated_secret_and_the_store_are_private(tmp_path: Path) -> None:
     assert _mode(tmp_path / "var" / "jwt_secret") == 0o600
     assert not list((tmp_path / "var").glob(".jwt_secret.*"))  # no temporary left
     app = init_store(settings)
+    views = view_db(settings)
+    with views.transaction() as cur:
+        cur.execute("CREATE TABLE t (x INTEGER)")
     app.compter_evenements()
+    files = list((tmp_path / "var").glob("hlm.sqlite3*"))
+    assert {f.name for f in files} >= {"hlm.sqlite3", "hlm.sqlite3-wal"}
+    assert {_mode(f) for f in files} == {0o600}
+    views.close()
     app.close()
-    assert _mode(settings.sqlite_path) == 0o600
+
+
+def test_racing_processes_share_one_generated_secret(tmp_path: Path) -> None:
+    def secret(_: int) -> str:
+        return Settings(data_dir=tmp_path / "var", jwt_secret=None).secret
+    with ThreadPoolExecutor(8) as pool:
+        assert len(set(pool.map(secret, range(16)))) == 1
 
 
 def test_audience_issuer_and_longest_lifetime(tmp_path: Path) -> None:
@@ -85,24 +100,22 @@ def test_passwords_are_masked() -> None:
 
 def test_every_libpq_parameter_reaches_the_event_store_and_the_views(
         pg_url: str, tmp_path: Path) -> None:
-    name = "hlm-" + uuid.uuid4().hex[:8]
+    name = "hlm-test-" + uuid.uuid4().hex[:8]
     schema = "t_" + uuid.uuid4().hex[:12]
     sep = "&" if "?" in pg_url else "?"
     settings = Settings(data_dir=tmp_path, jwt_secret="s" * 40, database_schema=schema,
-                        database_url=f"{pg_url}{sep}application_name={name}",
-                        projector="thread", pool_size=2)
+                        database_url=f"{pg_url}{sep}application_name={name}", pool_size=1)
+    mine = "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()"
     app = init_store(settings)
+    views = view_db(settings)
     try:
-        with TestClient(create_app(settings, app)) as client:
-            token = make_token(settings.secret, "admin")
-            assert client.get("/v1/sante", headers={
-                "Authorization": f"Bearer {token}"}).status_code in (200, 503)
-            app.compter_evenements()
-            with psycopg.connect(pg_url) as conn:
-                count = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE "
-                                     "application_name = %s", (name,)).fetchone()[0]
-            assert count >= 2  # the event store's pool and the views' at least
+        with app.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+            assert conn.execute(mine).fetchone()["application_name"] == name
+        with views.transaction() as cur:
+            cur.execute(mine)
+            assert cur.fetchone() == (name,)
     finally:
+        views.close()
         app.close()
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
