@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -60,7 +61,10 @@ def store_env(settings: Settings, *, create_tables: bool | None = None) -> dict[
         settings.prepare_data_dir()
         # The store holds households' files: its owner alone reads it (SQLite gives the
         # -wal and -shm files the database file's mode).
-        os.close(os.open(settings.sqlite_path, os.O_CREAT | os.O_RDWR, 0o600))
+        # Never open and close an existing database file here: closing any descriptor of it
+        # drops this process's SQLite locks on it (POSIX locks), and corrupts it.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(settings.sqlite_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         settings.sqlite_path.chmod(0o600)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -5,7 +5,6 @@ SQL is written once with `?` placeholders; on PostgreSQL they become `%s`. Rows 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -117,8 +116,6 @@ class SQLiteViewDB:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        # Households' files: the owner alone reads them (-wal and -shm take this mode).
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         self._local = threading.local()
 
     def _conn(self) -> sqlite3.Connection:
