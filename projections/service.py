@@ -63,6 +63,8 @@ class Projections:
         self.lock = ProjectorLock(settings)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Per request thread: the position the last read reflects when it waited in vain.
+        self._retard = threading.local()
 
     def start_in_thread(self) -> None:
         def work() -> None:
@@ -87,7 +89,21 @@ class Projections:
     def fresh(self, timeout: float = 5.0) -> bool:
         """Read-your-writes: wait until the views have applied everything recorded now."""
         head = self.app.recorder.max_notification_id() or 0
-        return self.runner.wait_for(head, timeout)
+        ok = self.runner.wait_for(head, timeout)
+        self._retard.value = None
+        if not ok:
+            positions = [s.position for s in self.runner.statuses().values()]
+            self._retard.value = (min(positions, default=0), head)
+        return ok
+
+    def en_retard(self) -> dict[str, str]:
+        """Headers of a read whose views stayed behind the store past the wait bound: the
+        position the answer reflects and how far behind it is (none when up to date)."""
+        retard = getattr(self._retard, "value", None)
+        if retard is None:
+            return {}
+        position, head = retard
+        return {"X-HLM-Position": str(position), "X-HLM-Retard": str(head - position)}
 
     def demande(self, demande_id: str, as_of: date,
                 known_at: datetime | None) -> dict[str, Any] | None:

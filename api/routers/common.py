@@ -16,8 +16,8 @@ def respond(resultat: Resultat) -> JSONResponse:
 
 
 def read_or_404(what: str, raw_id: str, as_of: date, known_at: datetime | None,
-                reader: Callable[[str, date, datetime | None], dict[str, Any] | None]
-                ) -> JSONResponse:
+                reader: Callable[[str, date, datetime | None], dict[str, Any] | None],
+                retard: Callable[[], dict[str, str]] = dict) -> JSONResponse:
     """One bitemporal read model row, or 404 when the id is not a uuid, unknown, not yet in
     existence on `as_of`, or not yet recorded at `known_at`."""
     field = f"{what}_id"
@@ -30,4 +30,4 @@ def read_or_404(what: str, raw_id: str, as_of: date, known_at: datetime | None,
         raise Introuvable(f"No such {what} on that date as known then.",
                           details={field: raw_id, "as_of": as_of.isoformat(),
                                    "known_at": known_at.isoformat() if known_at else None})
-    return JSONResponse(vue)
+    return JSONResponse(vue, headers=retard())

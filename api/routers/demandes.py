@@ -55,7 +55,8 @@ def get_demande(demande_id: str, acteur: ActeurDep, app: AppDep, vues: Projectio
     """The demande on `as_of` (default today) as recorded by `known_at` (default now),
     from the bitemporal read model."""
     autoriser(acteur, Action.DEMANDE_LIRE)
-    return read_or_404("demande", demande_id, as_of or app.today(), known_at, vues.demande)
+    return read_or_404("demande", demande_id, as_of or app.today(), known_at, vues.demande,
+                       vues.en_retard)
 
 
 @router.get("/{demande_id}/historique")

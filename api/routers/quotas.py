@@ -24,7 +24,7 @@ def get_quotas_bailleur(bailleur_id: str, acteur: ActeurDep, app: AppDep,
     autoriser(acteur, Action.QUOTAS_BAILLEUR)(Cible(bailleur_id=bailleur_id))
     jour = as_of or app.today()
     body = vues.quotas_bailleur(bailleur_id, territoire_id, annee, jour, known_at)
-    return JSONResponse(body)
+    return JSONResponse(body, headers=vues.en_retard())
 
 
 @router.get("/reservataires/{reservataire_id}")
@@ -33,4 +33,5 @@ def get_quotas_reservataire(reservataire_id: str, acteur: ActeurDep, app: AppDep
                             known_at: KnownAt = None) -> JSONResponse:
     autoriser(acteur, Action.QUOTAS_RESERVATAIRE)(Cible(reservataire_id=reservataire_id))
     jour = as_of or app.today()
-    return JSONResponse(vues.quotas_reservataire(reservataire_id, annee, jour, known_at))
+    body = vues.quotas_reservataire(reservataire_id, annee, jour, known_at)
+    return JSONResponse(body, headers=vues.en_retard())

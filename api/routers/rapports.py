@@ -53,5 +53,5 @@ def get_rapport_semestre(
         disposition = (f'attachment; filename="{ascii_name}"; '
                        f"filename*=UTF-8''{quote(name, safe='')}")
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": disposition})
-    return JSONResponse(body)
+                        headers={"Content-Disposition": disposition, **vues.en_retard()})
+    return JSONResponse(body, headers=vues.en_retard())

@@ -80,7 +80,8 @@ def get_vacance(vacance_id: str, acteur: ActeurDep, app: AppDep, vues: Projectio
     garde = autoriser(acteur, Action.VACANCE_LIRE)
     jour = as_of or app.today()
     if acteur.role in ("admin", "auditeur"):
-        return read_or_404("vacance", vacance_id, jour, known_at, vues.vacance)
+        return read_or_404("vacance", vacance_id, jour, known_at, vues.vacance,
+                           vues.en_retard)
 
     def lire(key: str, as_of: date, known_at: datetime | None) -> dict[str, Any] | None:
         # The organisations first, from the vacancy as known now (they never change for a
@@ -92,4 +93,4 @@ def get_vacance(vacance_id: str, acteur: ActeurDep, app: AppDep, vues: Projectio
         vue = vues.vacance(key, as_of, known_at)
         return restreindre_vacance(acteur, vue) if vue is not None else None
 
-    return read_or_404("vacance", vacance_id, jour, known_at, lire)
+    return read_or_404("vacance", vacance_id, jour, known_at, lire, vues.en_retard)
