@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from pydantic import AfterValidator
 
 from api.auth import ActeurDep
@@ -46,6 +46,13 @@ async def idempotency_key(
 
 
 IdemDep = Annotated[CleIdempotence | None, Depends(idempotency_key)]
+
+# Ids in paths and queries: the same bound as an id in a body (api.schemas.Text).
+ID_MAX = 200
+IdChemin = Annotated[str, Path(min_length=1, max_length=ID_MAX)]
+IdRequete = Annotated[str, Query(min_length=1, max_length=ID_MAX)]
+
+
 def _instant_borne(value: datetime | None) -> datetime | None:
     """A record-time bound within the dates' bounds, checked on its own calendar before any
     conversion (9999-12-31T23:00-05:00 has no UTC form)."""

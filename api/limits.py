@@ -33,19 +33,27 @@ class BodyLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        started = exceeded = False
 
         async def bounded_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                # The framework turned the interrupted read into its own error (a 400 "error
+                # parsing the body"): the answer is the limit's, once.
+                if not started:
+                    started = True
+                    await self._refuse(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
@@ -53,6 +61,7 @@ class BodyLimit:
             await self.app(scope, bounded_receive, tracking_send)
         except BodyTooLarge:
             if not started:
+                started = True
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:

@@ -6,7 +6,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+)
 
 from domain.rules.priorities import CATEGORIES
 
@@ -22,6 +30,17 @@ Taux = Annotated[Decimal, Field(ge=0, le=1)]
 Year = Annotated[StrictInt, Field(ge=1996, le=2100)]
 Categorie = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
 Lien = Literal["conjoint", "partenaire", "concubin", "enfant", "autre"]
+
+
+def _unique_codes(codes: list[str]) -> list[str]:
+    if len(codes) != len(set(codes)):
+        raise ValueError("a category is listed twice")
+    return codes
+
+
+Categories = Annotated[list[Categorie], Field(max_length=len(CATEGORIES),  # type: ignore
+                                              json_schema_extra={"uniqueItems": True}),
+                       AfterValidator(_unique_codes)]
 
 
 class Body(BaseModel):
@@ -86,8 +105,7 @@ class DemandeIn(Body):
     ressources_annuelles: Euros
     unites_consommation: UC
     dalo: StrictBool = False
-    categories_prioritaires: list[Categorie] = Field(  # type: ignore
-        default_factory=list, max_length=len(CATEGORIES))
+    categories_prioritaires: Categories = Field(default_factory=list)
     relogement_renouvellement_urbain: StrictBool = False
 
     _people = field_validator("personnes_a_loger")(_unique_people)
@@ -99,8 +117,7 @@ class SituationChanges(Body):
     ressources_annuelles: Euros | None = None
     unites_consommation: UC | None = None
     dalo: StrictBool | None = None
-    categories_prioritaires: list[Categorie] | None = Field(  # type: ignore
-        None, max_length=len(CATEGORIES))
+    categories_prioritaires: Categories | None = None
     personnes_a_loger: list[Personne] | None = Field(None, max_length=30)
 
     _people = field_validator("personnes_a_loger")(

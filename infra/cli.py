@@ -256,9 +256,10 @@ def projections_status() -> None:
     vues = Projections(application, settings)
     try:
         head = application.recorder.max_notification_id() or 0
-        table = Table("vue", "position", "retard", "erreur")
+        table = Table("vue", "position", "retard", "erreur", "erreur transitoire (réessayée)")
         for s in vues.runner.statuses().values():
-            table.add_row(s.nom, str(s.position), str(head - s.position), s.erreur or "")
+            table.add_row(s.nom, str(s.position), str(head - s.position), s.erreur or "",
+                          s.erreur_transitoire or "")
         console.print(table)
     finally:
         vues.stop()

@@ -114,14 +114,15 @@ class PostgresViewDB:
 class SQLiteViewDB:
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
         self.path = path
+        self.timeout = timeout  # how long a write waits for SQLite's lock before it fails
         self._local = threading.local()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.timeout,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             self._local.conn = conn

@@ -32,13 +32,16 @@ from eventsourcing.persistence import Notification
 from projections.aggregates import AggregateCache
 from projections.bitemporal import Timelines
 from projections.db import Cursor, ViewDB
+from projections.retries import Backoff, is_transient
 
 log = logging.getLogger("hlm.projections")
 
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS hlm_vues (nom TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-    "erreur TEXT, mis_a_jour TEXT)"
+    "erreur TEXT, mis_a_jour TEXT, erreur_transitoire TEXT)"
 )
+# `erreur`: an event the view's code failed on (stays until fixed and rebuilt);
+# `erreur_transitoire`: the database failed under the runner, retried until it succeeds.
 
 
 class View(Protocol):
@@ -114,6 +117,7 @@ class ViewStatus:
     position: int
     erreur: str | None
     mis_a_jour: str | None
+    erreur_transitoire: str | None = None
 
 
 class Runner:
@@ -127,10 +131,14 @@ class Runner:
         # Per view, the position this runner last brought it to: its caches hold what it
         # saw up to there. A different position in `hlm_vues` means someone else moved it.
         self._known: dict[str, int] = {}
+        # The database failure the runner is retrying after, if any (also written to
+        # `hlm_vues` when the database takes it, for the other processes to show).
+        self.transitoire: str | None = None
 
     def setup(self) -> None:
         with self.db.transaction() as cur:
             cur.execute(TRACKING_DDL)
+            _add_transient_column(cur, self.db.dialect)
             for view in self.views.values():
                 view.create(cur)
                 cur.execute("INSERT INTO hlm_vues (nom, position) SELECT ?, 0 WHERE NOT EXISTS "
@@ -138,10 +146,11 @@ class Runner:
 
     def statuses(self) -> dict[str, ViewStatus]:
         with self.db.lecture() as cur:
-            cur.execute("SELECT nom, position, erreur, mis_a_jour FROM hlm_vues ORDER BY nom")
+            cur.execute("SELECT nom, position, erreur, mis_a_jour, erreur_transitoire "
+                        "FROM hlm_vues ORDER BY nom")
             rows = cur.fetchall()
-        return {r[0]: ViewStatus(r[0], int(r[1]), r[2], r[3]) for r in rows
-                if r[0] in self.views}
+        return {r[0]: ViewStatus(r[0], int(r[1]), r[2], r[3], r[4] or self.transitoire)
+                for r in rows if r[0] in self.views}
 
     def step(self) -> int:
         """Apply the next batch to every running view; the number of events applied.
@@ -217,7 +226,8 @@ class Runner:
         flush = getattr(view, "flush", None)
         try:
             with self.db.transaction() as cur:
-                cur.execute("UPDATE hlm_vues SET position = ?, erreur = ?, mis_a_jour = ? "
+                cur.execute("UPDATE hlm_vues SET position = ?, erreur = ?, mis_a_jour = ?, "
+                            "erreur_transitoire = NULL "
                             "WHERE nom = ? AND position = ? AND erreur IS NULL RETURNING nom",
                             (end, error, now, view.name, start))
                 if cur.fetchone() is None:
@@ -230,6 +240,8 @@ class Runner:
                             if flush is not None and not together:
                                 flush(cur)
                         except Exception as cause:
+                            if is_transient(cause):
+                                raise  # the database's failure, not the event's: retried
                             raise ViewError(view.name, notification.id,
                                             type(event).__qualname__, cause) from cause
                 if flush is not None and together:
@@ -271,10 +283,55 @@ class Runner:
                 self._advanced.wait(min(remaining, 0.05))
 
     def run(self, stop: threading.Event, poll: float = 0.2) -> None:
+        """Step until `stop`. A step that fails (the database down or in conflict; what an
+        event causes is recorded per view and does not get here) is tried again after a
+        backoff of 0.1 s to 5 s, and shown as `erreur_transitoire` until one succeeds."""
+        backoff = Backoff()
         while not stop.is_set():
             try:
-                if not self.step():
-                    stop.wait(poll)
-            except Exception:  # a store outage: say so and try again
-                log.exception("projection step failed; retrying")
-                stop.wait(min(5.0, poll * 10))
+                applied = self.step()
+            except Exception as exc:
+                message = f"{type(exc).__name__}: {exc}".strip()[:500]
+                wait = backoff.next()
+                if is_transient(exc):
+                    log.warning("projection step failed (%s); retrying in %.1f s", message,
+                                wait)
+                else:
+                    log.exception("projection step failed; retrying in %.1f s", wait)
+                self._signal(message)
+                stop.wait(wait)
+                continue
+            if self.transitoire is not None:
+                self._signal(None)
+            backoff.reset()
+            if not applied:
+                stop.wait(poll)
+
+    def _signal(self, message: str | None) -> None:
+        """Show (or clear) the failure being retried, here and, when the database takes
+        the write, in `hlm_vues` for `hlm projections status` and `/v1/sante` elsewhere."""
+        if message is not None:
+            self.transitoire = message
+        try:
+            with self.db.transaction() as cur:
+                cur.executemany("UPDATE hlm_vues SET erreur_transitoire = ? WHERE nom = ?",
+                                [(message, n) for n in self.views])
+        except Exception:  # the database still fails: shown from memory meanwhile
+            return
+        if message is None:
+            self.transitoire = None
+            log.info("projection steps succeed again")
+
+
+def _add_transient_column(cur: Cursor, dialect: str) -> None:
+    """Databases created before `erreur_transitoire` get it (checked first: an ALTER
+    waits behind any batch holding a view's row)."""
+    if dialect == "postgres":
+        cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                    "current_schema() AND table_name = 'hlm_vues' AND "
+                    "column_name = 'erreur_transitoire'")
+    else:
+        cur.execute("SELECT 1 FROM pragma_table_info('hlm_vues') "
+                    "WHERE name = 'erreur_transitoire'")
+    if cur.fetchone() is None:
+        cur.execute("ALTER TABLE hlm_vues ADD COLUMN erreur_transitoire TEXT")

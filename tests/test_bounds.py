@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 
 from domain.application import HlmApplication
+from domain.rules.priorities import CATEGORIES
 from domain.rules.versions import add_months
 from tests.helpers_sec import B1, TERRITOIRE, assert_error, bearer, demande_json, seed_world
 
@@ -100,5 +102,71 @@ def test_situation_changes_are_bounded_like_the_filing(
     assert seeded.compter_evenements() == before
     r = client.post(f"/v1/demandes/{did}/situation",
                     json={"date": "2024-02-01", "personnes_a_loger": people[:30]},
+                    headers=bearer("bailleur", B1))
+    assert r.status_code == 201, r.text
+
+
+def test_a_streamed_body_over_the_limit_is_413(client: TestClient,
+                                               seeded: HlmApplication) -> None:
+    """No Content-Length (chunked): refused once the chunks pass the limit, not parsed."""
+    before = seeded.compter_evenements()
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"numero_unique": "BD-STREAM", "demandeur_id": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    r = client.post("/v1/demandes", content=chunks(),
+                    headers={**bearer("admin"), "Content-Type": "application/json"})
+    assert_error(r, 413, "PAYLOAD_TOO_LARGE")
+    assert seeded.compter_evenements() == before
+
+
+@pytest.mark.parametrize("content_type,body", [
+    ("text/plain", '{"nom": "Habitat"}'), ("application/x-www-form-urlencoded", "nom=Habitat"),
+    ("application/json", '{"nom": '), ("application/json", ""),
+])
+def test_a_body_that_is_not_json_is_422(client: TestClient, seeded: HlmApplication,
+                                        content_type: str, body: str) -> None:
+    before = seeded.compter_evenements()
+    r = client.put(f"/v1/bailleurs/{B1}", content=body,
+                   headers={**bearer("admin"), "Content-Type": content_type})
+    assert_error(r, 422, "VALIDATION")
+    assert seeded.compter_evenements() == before
+
+
+def test_ids_and_headers_are_bounded(client: TestClient, seeded: HlmApplication) -> None:
+    long_id = "x" * 201
+    for r in (client.get(f"/v1/demandes/{long_id}", headers=bearer("admin")),
+              client.put(f"/v1/bailleurs/{long_id}", json={"nom": "Habitat"},
+                         headers=bearer("admin")),
+              client.get(f"/v1/quotas/bailleurs/{B1}", headers=bearer("admin"),
+                         params={"territoire_id": long_id, "annee": 2024}),
+              client.get("/v1/rapports/semestre", headers={**bearer("admin"),
+                                                           "Accept": "x" * 1001},
+                         params={"bailleur_id": B1, "territoire_id": TERRITOIRE,
+                                 "date_fin": "2024-06-30"}),
+              client.post("/v1/demandes", json=demande_json("BD-IDEM"),
+                          headers={**bearer("admin"), "Idempotency-Key": "k" * 201})):
+        assert_error(r, 422, "VALIDATION")
+    r = client.get(f"/v1/demandes/{'x' * 200}", headers=bearer("admin"))
+    assert_error(r, 404, "NOT_FOUND")
+
+
+def test_categories_are_unique_and_bounded(client: TestClient, seeded: HlmApplication) -> None:
+    did = client.post("/v1/demandes", json=demande_json("BD-CAT"),
+                      headers=bearer("bailleur", B1)).json()["demande_id"]
+    code = sorted(CATEGORIES)[0]
+    for categories in ([code, code], sorted(CATEGORIES) + [code]):
+        r = client.post(f"/v1/demandes/{did}/situation",
+                        json={"date": "2024-02-01", "categories_prioritaires": categories},
+                        headers=bearer("bailleur", B1))
+        assert_error(r, 422, "VALIDATION")
+        r = client.post("/v1/demandes", headers=bearer("bailleur", B1),
+                        json=demande_json("BD-CAT2", categories_prioritaires=categories))
+        assert_error(r, 422, "VALIDATION")
+    r = client.post(f"/v1/demandes/{did}/situation",
+                    json={"date": "2024-02-01", "categories_prioritaires": [code]},
                     headers=bearer("bailleur", B1))
     assert r.status_code == 201, r.text

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from api.access_log import note_ids
 from api.auth import ActeurDep
-from api.deps import AppDep, AsOf, IdemDep, KnownAt, ProjectionsDep
+from api.deps import AppDep, AsOf, IdChemin, IdemDep, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
 from api.routers.common import read_or_404, respond
 from api.schemas import DemandeIn, RadiationIn, SeparationIn, SituationIn
@@ -25,7 +25,7 @@ def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
 
 
 @router.post("/{demande_id}/situation", status_code=201)
-def post_situation(demande_id: str, body: SituationIn, acteur: ActeurDep, app: AppDep,
+def post_situation(demande_id: IdChemin, body: SituationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
     changes = body.model_dump(exclude={"date"}, exclude_none=True)
@@ -34,7 +34,7 @@ def post_situation(demande_id: str, body: SituationIn, acteur: ActeurDep, app: A
 
 
 @router.post("/{demande_id}/separation", status_code=201)
-def post_separation(demande_id: str, body: SeparationIn, acteur: ActeurDep, app: AppDep,
+def post_separation(demande_id: IdChemin, body: SeparationIn, acteur: ActeurDep, app: AppDep,
                     idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
     resultat = app.separer(acteur, demande_id, body.model_dump(), idem, garde=garde)
@@ -43,14 +43,14 @@ def post_separation(demande_id: str, body: SeparationIn, acteur: ActeurDep, app:
 
 
 @router.post("/{demande_id}/radiation", status_code=201)
-def post_radiation(demande_id: str, body: RadiationIn, acteur: ActeurDep, app: AppDep,
+def post_radiation(demande_id: IdChemin, body: RadiationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
     return respond(app.radier(acteur, demande_id, body.date, body.motif, idem, garde=garde))
 
 
 @router.get("/{demande_id}")
-def get_demande(demande_id: str, acteur: ActeurDep, app: AppDep, vues: ProjectionsDep,
+def get_demande(demande_id: IdChemin, acteur: ActeurDep, app: AppDep, vues: ProjectionsDep,
                 as_of: AsOf = None, known_at: KnownAt = None) -> JSONResponse:
     """The demande on `as_of` (default today) as recorded by `known_at` (default now),
     from the bitemporal read model."""
@@ -60,7 +60,7 @@ def get_demande(demande_id: str, acteur: ActeurDep, app: AppDep, vues: Projectio
 
 
 @router.get("/{demande_id}/historique")
-def get_historique(demande_id: str, acteur: ActeurDep, app: AppDep) -> JSONResponse:
+def get_historique(demande_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSONResponse:
     """The demande's events with their actor: admin, auditeur and the registering
     organisation only."""
     garde = autoriser(acteur, Action.DEMANDE_HISTORIQUE)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.auth import ActeurDep
-from api.deps import AppDep, AsOf, KnownAt, ProjectionsDep
+from api.deps import AppDep, AsOf, IdChemin, IdRequete, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
 from domain.acces import Cible
 
@@ -17,8 +17,8 @@ Annee = Annotated[int, Query(ge=1996, le=2100)]
 
 
 @router.get("/bailleurs/{bailleur_id}")
-def get_quotas_bailleur(bailleur_id: str, acteur: ActeurDep, app: AppDep,
-                        vues: ProjectionsDep, territoire_id: Annotated[str, Query(min_length=1)],
+def get_quotas_bailleur(bailleur_id: IdChemin, acteur: ActeurDep, app: AppDep,
+                        vues: ProjectionsDep, territoire_id: IdRequete,
                         annee: Annee, as_of: AsOf = None,
                         known_at: KnownAt = None) -> JSONResponse:
     autoriser(acteur, Action.QUOTAS_BAILLEUR)(Cible(bailleur_id=bailleur_id))
@@ -28,7 +28,7 @@ def get_quotas_bailleur(bailleur_id: str, acteur: ActeurDep, app: AppDep,
 
 
 @router.get("/reservataires/{reservataire_id}")
-def get_quotas_reservataire(reservataire_id: str, acteur: ActeurDep, app: AppDep,
+def get_quotas_reservataire(reservataire_id: IdChemin, acteur: ActeurDep, app: AppDep,
                             vues: ProjectionsDep, annee: Annee, as_of: AsOf = None,
                             known_at: KnownAt = None) -> JSONResponse:
     autoriser(acteur, Action.QUOTAS_RESERVATAIRE)(Cible(reservataire_id=reservataire_id))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import ActeurDep
-from api.deps import KnownAt, ProjectionsDep
+from api.deps import IdRequete, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
 from api.schemas import DATE_MAX, DATE_MIN
 from domain.acces import Cible
@@ -26,12 +26,12 @@ router = APIRouter(prefix="/v1/rapports", tags=["rapports"])
 @router.get("/semestre")
 def get_rapport_semestre(
     acteur: ActeurDep, vues: ProjectionsDep,
-    bailleur_id: Annotated[str, Query(min_length=1)],
-    territoire_id: Annotated[str, Query(min_length=1)],
+    bailleur_id: IdRequete,
+    territoire_id: IdRequete,
     date_fin: Annotated[date, Query(ge=DATE_MIN, le=DATE_MAX,
                                     description="30 June or 31 December")],
     known_at: KnownAt = None,
-    accept: Annotated[str | None, Header()] = None,
+    accept: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> Response:
     autoriser(acteur, Action.QUOTAS_BAILLEUR)(Cible(bailleur_id=bailleur_id))
     try:

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import ActeurDep
-from api.deps import AppDep, IdemDep
+from api.deps import AppDep, IdChemin, IdemDep
 from api.permissions import Action, autoriser
 from api.routers.common import respond
 from api.schemas import BailleurIn, LogementIn, ObjectifsIn, ReservataireIn, SeuilIn, TerritoireIn
@@ -17,21 +17,21 @@ router = APIRouter(prefix="/v1", tags=["référentiel"])
 
 
 @router.put("/bailleurs/{bailleur_id}")
-def put_bailleur(bailleur_id: str, body: BailleurIn, acteur: ActeurDep, app: AppDep,
+def put_bailleur(bailleur_id: IdChemin, body: BailleurIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.definir_bailleur(acteur, bailleur_id, body.nom, idem))
 
 
 @router.put("/reservataires/{reservataire_id}")
-def put_reservataire(reservataire_id: str, body: ReservataireIn, acteur: ActeurDep,
+def put_reservataire(reservataire_id: IdChemin, body: ReservataireIn, acteur: ActeurDep,
                      app: AppDep, idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.definir_reservataire(acteur, reservataire_id, body.nom, body.type, idem))
 
 
 @router.put("/territoires/{territoire_id}")
-def put_territoire(territoire_id: str, body: TerritoireIn, acteur: ActeurDep, app: AppDep,
+def put_territoire(territoire_id: IdChemin, body: TerritoireIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.definir_territoire(acteur, territoire_id, body.nom,
@@ -39,13 +39,13 @@ def put_territoire(territoire_id: str, body: TerritoireIn, acteur: ActeurDep, ap
 
 
 @router.get("/territoires/{territoire_id}")
-def get_territoire(territoire_id: str, acteur: ActeurDep, app: AppDep) -> JSONResponse:
+def get_territoire(territoire_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_LIRE)
     return JSONResponse(jsonable(app.territoire(territoire_id).vue()))
 
 
 @router.post("/territoires/{territoire_id}/seuils", status_code=201)
-def post_seuil(territoire_id: str, body: SeuilIn, acteur: ActeurDep, app: AppDep,
+def post_seuil(territoire_id: IdChemin, body: SeuilIn, acteur: ActeurDep, app: AppDep,
                idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.publier_seuil(acteur, territoire_id, body.annee, body.montant_par_uc,
@@ -53,7 +53,7 @@ def post_seuil(territoire_id: str, body: SeuilIn, acteur: ActeurDep, app: AppDep
 
 
 @router.post("/territoires/{territoire_id}/objectifs", status_code=201)
-def post_objectifs(territoire_id: str, body: ObjectifsIn, acteur: ActeurDep, app: AppDep,
+def post_objectifs(territoire_id: IdChemin, body: ObjectifsIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.fixer_objectifs(acteur, territoire_id, body.bailleur_id, body.annee,
@@ -62,13 +62,13 @@ def post_objectifs(territoire_id: str, body: ObjectifsIn, acteur: ActeurDep, app
 
 
 @router.put("/logements/{logement_id}")
-def put_logement(logement_id: str, body: LogementIn, acteur: ActeurDep, app: AppDep,
+def put_logement(logement_id: IdChemin, body: LogementIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.definir_logement(acteur, logement_id, body.model_dump(), idem))
 
 
 @router.get("/logements/{logement_id}")
-def get_logement(logement_id: str, acteur: ActeurDep, app: AppDep) -> JSONResponse:
+def get_logement(logement_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_LIRE)
     return JSONResponse(jsonable(app.logement(logement_id).vue()))

@@ -20,11 +20,17 @@ def get_ping() -> JSONResponse:
 def get_sante(vues: ProjectionsDep) -> JSONResponse:
     head = vues.app.recorder.max_notification_id() or 0
     statuses = vues.runner.statuses()
+    # degrade: a view stopped on an event (503); transitoire: the projector is retrying
+    # after a database failure, the views catch up by themselves once it succeeds.
+    statut = ("degrade" if any(s.erreur for s in statuses.values())
+              else "transitoire" if any(s.erreur_transitoire for s in statuses.values())
+              else "ok")
     body = {
-        "statut": "ok" if all(s.erreur is None for s in statuses.values()) else "degrade",
+        "statut": statut,
         "position_magasin": head,
         "vues": [{"nom": s.nom, "position": s.position, "retard": head - s.position,
-                  "erreur": s.erreur, "mis_a_jour": s.mis_a_jour}
+                  "erreur": s.erreur, "erreur_transitoire": s.erreur_transitoire,
+                  "mis_a_jour": s.mis_a_jour}
                  for s in statuses.values()],
     }
-    return JSONResponse(body, status_code=200 if body["statut"] == "ok" else 503)
+    return JSONResponse(body, status_code=503 if statut == "degrade" else 200)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.access_log import note_ids
 from api.auth import ActeurDep
-from api.deps import AppDep, AsOf, IdemDep, KnownAt, ProjectionsDep
+from api.deps import AppDep, AsOf, IdChemin, IdemDep, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser, cible_de_vacance, restreindre_vacance
 from api.routers.common import read_or_404
 from api.schemas import BailIn, DecisionsIn, DesignationIn, RefusIn, VacanceIn
@@ -25,7 +25,7 @@ def respond_vacance(acteur: Acteur, resultat: Resultat) -> JSONResponse:
 
 
 @router.post("/logements/{logement_id}/vacances", status_code=201)
-def post_vacance(logement_id: str, body: VacanceIn, acteur: ActeurDep, app: AppDep,
+def post_vacance(logement_id: IdChemin, body: VacanceIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.VACANCE_DECLARER)
     resultat = app.declarer_vacance(acteur, logement_id, body.date_information, idem,
@@ -35,7 +35,7 @@ def post_vacance(logement_id: str, body: VacanceIn, acteur: ActeurDep, app: AppD
 
 
 @router.post("/vacances/{vacance_id}/designations", status_code=201)
-def post_designation(vacance_id: str, body: DesignationIn, acteur: ActeurDep, app: AppDep,
+def post_designation(vacance_id: IdChemin, body: DesignationIn, acteur: ActeurDep, app: AppDep,
                      idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DESIGNER)
@@ -44,7 +44,7 @@ def post_designation(vacance_id: str, body: DesignationIn, acteur: ActeurDep, ap
 
 
 @router.post("/vacances/{vacance_id}/decisions", status_code=201)
-def post_decisions(vacance_id: str, body: DecisionsIn, acteur: ActeurDep, app: AppDep,
+def post_decisions(vacance_id: IdChemin, body: DecisionsIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep, request: Request) -> JSONResponse:
     for d in body.decisions:
         note_ids(request, demande_id=d.demande_id)
@@ -55,7 +55,7 @@ def post_decisions(vacance_id: str, body: DecisionsIn, acteur: ActeurDep, app: A
 
 
 @router.post("/vacances/{vacance_id}/refus", status_code=201)
-def post_refus(vacance_id: str, body: RefusIn, acteur: ActeurDep, app: AppDep,
+def post_refus(vacance_id: IdChemin, body: RefusIn, acteur: ActeurDep, app: AppDep,
                idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DECIDER)
@@ -64,7 +64,7 @@ def post_refus(vacance_id: str, body: RefusIn, acteur: ActeurDep, app: AppDep,
 
 
 @router.post("/vacances/{vacance_id}/bail", status_code=201)
-def post_bail(vacance_id: str, body: BailIn, acteur: ActeurDep, app: AppDep,
+def post_bail(vacance_id: IdChemin, body: BailIn, acteur: ActeurDep, app: AppDep,
               idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DECIDER)
@@ -73,7 +73,7 @@ def post_bail(vacance_id: str, body: BailIn, acteur: ActeurDep, app: AppDep,
 
 
 @router.get("/vacances/{vacance_id}")
-def get_vacance(vacance_id: str, acteur: ActeurDep, app: AppDep, vues: ProjectionsDep,
+def get_vacance(vacance_id: IdChemin, acteur: ActeurDep, app: AppDep, vues: ProjectionsDep,
                 as_of: AsOf = None, known_at: KnownAt = None) -> JSONResponse:
     """The cycle on `as_of` (default today), only the acts dated on or before it, as
     recorded by `known_at` (default now), from the bitemporal read model."""
