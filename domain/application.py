@@ -84,7 +84,11 @@ class Resultat:
 class SideStore(Protocol):
     """What the project's recorders add to the library's (infra.recorders)."""
 
+    idempotence_jours: int  # how long a key is remembered (then it is unknown again)
+
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None: ...
+
+    def purger_idempotence(self, lot: int = 1000) -> int: ...
 
     def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]: ...
 
@@ -129,10 +133,13 @@ class HlmApplication(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None,
                  v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM,
-                 today: Callable[[], date] = aujourdhui) -> None:
+                 today: Callable[[], date] = aujourdhui,
+                 idempotence_jours: int | None = None) -> None:
         super().__init__(env)
         self.v20_effective_from = v20_effective_from
         self.today = today
+        if idempotence_jours is not None:
+            self.side.idempotence_jours = idempotence_jours
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

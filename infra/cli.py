@@ -1,4 +1,4 @@
-"""The `hlm` command line: init, serve, token, demo, generate, project."""
+"""The `hlm` command line: init, serve, token, demo, generate, project, maintenance..."""
 
 from __future__ import annotations
 
@@ -237,6 +237,24 @@ def replay(
                   f"{body['position']}): {len(body['bailleurs'])} bailleur/territoire "
                   f"figures, {len(body['reservataires'])} réservataires, "
                   f"{len(body['demandes'])} active demandes -> {out}")
+
+
+@app.command("maintenance")
+def maintenance_command() -> None:
+    """Delete the Idempotency-Keys older than HLM_IDEMPOTENCE_JOURS and vacuum the tables
+    rewritten at every batch (PostgreSQL); safe while the services run."""
+    from infra.maintenance import maintenance
+    from infra.store import open_application
+
+    settings = Settings()
+    application = open_application(settings)
+    try:
+        bilan = maintenance(application, settings)
+    finally:
+        application.close()
+    tables = ", ".join(bilan.tables_nettoyees) or "none (SQLite rewrites rows in place)"
+    console.print(f"[green]{bilan.cles_purgees} expired idempotency keys deleted[/green] "
+                  f"(older than {settings.idempotence_jours} days); vacuumed: {tables}")
 
 
 projections_app = typer.Typer(help="Read models: status")

@@ -1,8 +1,10 @@
 """The library's application recorders plus the project's side tables, written in the same
 transaction as the events through the recorder's `_insert_events` hook.
 
-hlm_idempotence: one row per Idempotency-Key with the fingerprint of the request and the
-response first given, so that a retry returns it and records nothing new.
+hlm_idempotence: one row per Idempotency-Key with the fingerprint of the request, the
+response first given and when it was recorded (`cree_le`), so that a retry returns it and
+records nothing new; a key older than the expiry (HLM_IDEMPOTENCE_JOURS) is unknown again:
+its row is replaced, in the same transaction, by the new request's.
 
 hlm_enregistrements: position -> record time of every event, taken after the table lock
 (PostgreSQL `clock_timestamp()`; SQLite under its single writer), so record times follow
@@ -19,7 +21,7 @@ second open vacancy on a logement fails the whole transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +30,14 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
+# A key is remembered this long unless the application says otherwise (Settings).
+IDEMPOTENCE_JOURS = 30
+
+
+def _instant(moment: datetime) -> str:
+    """A record time as SQLite keeps it: ISO 8601 in UTC, so text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
 
 def _acteur(sub: str, role: str, org: str | None, type_org: str | None,
             request_id: str | None) -> dict[str, Any]:
@@ -35,7 +45,17 @@ def _acteur(sub: str, role: str, org: str | None, type_org: str | None,
             "request_id": request_id}
 
 
-class HlmSQLiteRecorder(SQLiteApplicationRecorder):
+class _Expiry:
+    """How long both recorders remember an Idempotency-Key (set by the application)."""
+
+    idempotence_jours = IDEMPOTENCE_JOURS
+
+    def expire_avant(self) -> datetime:
+        """Keys recorded before this are expired."""
+        return datetime.now(UTC) - timedelta(days=self.idempotence_jours)
+
+
+class HlmSQLiteRecorder(_Expiry, SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
 
@@ -43,7 +63,8 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
         return [
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS hlm_idempotence (cle TEXT PRIMARY KEY, "
-            "empreinte TEXT NOT NULL, statut INTEGER NOT NULL, reponse TEXT NOT NULL)",
+            "empreinte TEXT NOT NULL, statut INTEGER NOT NULL, reponse TEXT NOT NULL, "
+            "cree_le TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS hlm_enregistrements (position INTEGER PRIMARY KEY, "
             "enregistre_le TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS hlm_enregistrements_le "
@@ -54,15 +75,28 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             "vacance_id TEXT NOT NULL UNIQUE)",
         ]
 
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        # Stores from before the expiry: their keys count from this upgrade.
+        c.execute("SELECT 1 FROM pragma_table_info('hlm_idempotence') WHERE name = 'cree_le'")
+        if c.fetchone() is None:
+            c.execute("ALTER TABLE hlm_idempotence ADD COLUMN cree_le TEXT")
+            c.execute("UPDATE hlm_idempotence SET cree_le = ?", (_instant(datetime.now(UTC)),))
+        c.execute("CREATE INDEX IF NOT EXISTS hlm_idempotence_cree_le "
+                  "ON hlm_idempotence (cree_le)")
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         record = kwargs.get("idempotence")
         if record is not None:
-            c.execute("INSERT INTO hlm_idempotence VALUES (?, ?, ?, ?)", record)
+            c.execute("DELETE FROM hlm_idempotence WHERE cle = ? AND cree_le < ?",
+                      (record[0], _instant(self.expire_avant())))
+            c.execute("INSERT INTO hlm_idempotence (cle, empreinte, statut, reponse, cree_le) "
+                      "VALUES (?, ?, ?, ?, ?)", (*record, _instant(datetime.now(UTC))))
         if ids:
-            now = datetime.now(UTC).isoformat(timespec="microseconds")
+            now = _instant(datetime.now(UTC))
             c.executemany("INSERT INTO hlm_enregistrements VALUES (?, ?)",
                           [(i, now) for i in ids])
             acteur = kwargs.get("acteur")
@@ -98,12 +132,24 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return row[0] if row else None
 
+    def expire_avant(self) -> datetime:
+        """Keys recorded before this are expired."""
+        return datetime.now(UTC) - timedelta(days=self.idempotence_jours)
+
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT empreinte, statut, reponse FROM hlm_idempotence WHERE cle = ?",
-                      (cle,))
+            c.execute("SELECT empreinte, statut, reponse FROM hlm_idempotence WHERE cle = ? "
+                      "AND cree_le >= ?", (cle, _instant(self.expire_avant())))
             row = c.fetchone()
         return (row["empreinte"], row["statut"], row["reponse"]) if row else None
+
+    def purger_idempotence(self, lot: int = 1000) -> int:
+        """Delete up to `lot` expired keys, in one short transaction; how many."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("DELETE FROM hlm_idempotence WHERE rowid IN (SELECT rowid FROM "
+                      "hlm_idempotence WHERE cree_le < ? LIMIT ?)",
+                      (_instant(self.expire_avant()), lot))
+            return int(c.sqlite_cursor.rowcount)
 
     def nombre_evenements(self) -> int:
         with self.datastore.transaction(commit=False) as c:
@@ -148,15 +194,23 @@ class HlmSQLiteRecorder(SQLiteApplicationRecorder):
                     for row in c.fetchall()}
 
 
-class HlmPostgresRecorder(PostgresApplicationRecorder):
+class HlmPostgresRecorder(_Expiry, PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {schema}.hlm_idempotence (cle text PRIMARY KEY, "
-            "empreinte text NOT NULL, statut integer NOT NULL, reponse text NOT NULL)"
+            "empreinte text NOT NULL, statut integer NOT NULL, reponse text NOT NULL, "
+            "cree_le timestamptz NOT NULL DEFAULT now())"
         ).format(schema=schema))
+        # Stores from before the expiry (`hlm init` again): their keys count from then.
+        self.sql_create_statements.append(SQL(
+            "ALTER TABLE {schema}.hlm_idempotence ADD COLUMN IF NOT EXISTS "
+            "cree_le timestamptz NOT NULL DEFAULT now()").format(schema=schema))
+        self.sql_create_statements.append(SQL(
+            "CREATE INDEX IF NOT EXISTS hlm_idempotence_cree_le "
+            "ON {schema}.hlm_idempotence (cree_le)").format(schema=schema))
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {schema}.hlm_enregistrements (position bigint PRIMARY "
             "KEY, enregistre_le timestamptz NOT NULL)").format(schema=schema))
@@ -188,11 +242,18 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
         self._sql_insert_times = SQL(
             "INSERT INTO {schema}.hlm_enregistrements SELECT unnest(%s::bigint[]), "
             "clock_timestamp()").format(schema=schema)
-        self._sql_insert_idem = SQL(
-            "INSERT INTO {schema}.hlm_idempotence VALUES (%s, %s, %s, %s)").format(schema=schema)
-        self._sql_select_idem = SQL(
-            "SELECT empreinte, statut, reponse FROM {schema}.hlm_idempotence WHERE cle = %s"
+        self._sql_expire_idem = SQL(
+            "DELETE FROM {schema}.hlm_idempotence WHERE cle = %s AND cree_le < %s"
         ).format(schema=schema)
+        self._sql_insert_idem = SQL(
+            "INSERT INTO {schema}.hlm_idempotence (cle, empreinte, statut, reponse) "
+            "VALUES (%s, %s, %s, %s)").format(schema=schema)
+        self._sql_select_idem = SQL(
+            "SELECT empreinte, statut, reponse FROM {schema}.hlm_idempotence WHERE cle = %s "
+            "AND cree_le >= %s").format(schema=schema)
+        self._sql_purge_idem = SQL(
+            "DELETE FROM {schema}.hlm_idempotence WHERE cle IN (SELECT cle FROM "
+            "{schema}.hlm_idempotence WHERE cree_le < %s LIMIT %s)").format(schema=schema)
         # Notification ids come from a sequence: a transaction rolled back after a write
         # conflict leaves a gap, so the highest id is not the number of events.
         self._sql_count = SQL("SELECT count(*) AS n FROM {schema}.{table}").format(
@@ -220,7 +281,11 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
             # first surfaces here as an IntegrityError (answered as a replay), instead of
             # aborting the rest of the pipeline, which psycopg may report later as an
             # OperationalError ("pipeline aborted") that the library retries then raises.
+            # An expired row of the same key gives way first (a twin deleting it too waits
+            # for this transaction, then finds the new row: IntegrityError, a replay).
             with curs.connection.pipeline():
+                curs.execute(self._sql_expire_idem, (record[0], self.expire_avant()),
+                             prepare=True)
                 curs.execute(self._sql_insert_idem, record, prepare=True)
         vacances = kwargs.get("vacances")
         if vacances is not None:
@@ -264,9 +329,15 @@ class HlmPostgresRecorder(PostgresApplicationRecorder):
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
         # One autocommit SELECT: no BEGIN/ROLLBACK round trips on the hot path.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._sql_select_idem, (cle,), prepare=True)
+            curs.execute(self._sql_select_idem, (cle, self.expire_avant()), prepare=True)
             row = curs.fetchone()
         return (row["empreinte"], row["statut"], row["reponse"]) if row else None
+
+    def purger_idempotence(self, lot: int = 1000) -> int:
+        """Delete up to `lot` expired keys, in one short transaction; how many."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql_purge_idem, (self.expire_avant(), lot), prepare=True)
+            return int(curs.rowcount)
 
     def nombre_evenements(self) -> int:
         with self.datastore.transaction(commit=False) as curs:

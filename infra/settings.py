@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     jwt_audience: str | None = Field(None, description="`aud` required in tokens when set")
     jwt_issuer: str | None = Field(None, description="`iss` required in tokens when set")
     jwt_max_ttl: int = Field(86400, ge=60, description="Longest token lifetime accepted, s")
+    idempotence_jours: int = Field(
+        30, ge=1, le=3650, description="Days an Idempotency-Key is remembered; older, the "
+        "key is unknown again (`hlm maintenance` deletes such keys)")
     relay_batch_size: int = Field(
         500, ge=1, le=10000, description="Events the relay publishes per acknowledged batch")
 

@@ -90,11 +90,12 @@ def ensure_schema(settings: Settings) -> None:
 
 def open_application(settings: Settings, **kwargs: Any) -> HlmApplication:
     return HlmApplication(env=store_env(settings), v20_effective_from=settings.v20_effective_from,
-                          **kwargs)
+                          idempotence_jours=settings.idempotence_jours, **kwargs)
 
 
 def init_store(settings: Settings) -> HlmApplication:
     """`hlm init`: the schema and every table, once, before services start."""
     ensure_schema(settings)
     return HlmApplication(env=store_env(settings, create_tables=True),
-                          v20_effective_from=settings.v20_effective_from)
+                          v20_effective_from=settings.v20_effective_from,
+                          idempotence_jours=settings.idempotence_jours)
