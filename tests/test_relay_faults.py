@@ -5,8 +5,6 @@ value in any Kafka message."""
 from __future__ import annotations
 
 import random
-import signal
-import subprocess
 import threading
 import time
 from collections import Counter, defaultdict
@@ -28,11 +26,11 @@ from projections.service import view_db
 from tests.helpers_public import EVENEMENTS, SEED, fuites, personal_values
 from tests.helpers_sec import deposer
 from tests.kafka_broker import Broker, ce_id, read_topic
-from tests.processes import HLM, hlm_env, stop
+from tests.processes import RELAY_BATCH, RelayProcess, relay_position, wait_relay
 
 ADMIN = Acteur("admin")
 KILLS = 20
-BATCH = 25
+BATCH = RELAY_BATCH
 
 
 def _feed(app: HlmApplication) -> dict[str, PublicEvent]:
@@ -40,78 +38,11 @@ def _feed(app: HlmApplication) -> dict[str, PublicEvent]:
     return {e.id: e for e in events}
 
 
-@dataclass
-class RelayProcess:
-    """`hlm relay` as a real process; its log accumulates over restarts."""
-
-    settings: Settings
-    broker: Broker
-    log: Path
-    args: tuple[str, ...] = ()
-    proc: subprocess.Popen[bytes] | None = None
-    _from: int = 0
-
-    def env(self) -> dict[str, str]:
-        return hlm_env(self.settings, HLM_KAFKA_BOOTSTRAP=self.broker.bootstrap,
-                       HLM_KAFKA_PARTITIONS="3", HLM_RELAY_BATCH_SIZE=str(BATCH))
-
-    def start(self) -> RelayProcess:
-        self._from = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen([HLM, "relay", "--poll", "0.05", *self.args],
-                                         env=self.env(), stdout=out, stderr=subprocess.STDOUT)
-        return self
-
-    def output(self, since_start: bool = False) -> str:
-        with self.log.open("rb") as f:
-            f.seek(self._from if since_start else 0)
-            return f.read().decode(errors="replace")
-
-    def wait_log(self, text: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output(since_start=True):
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"relay exited ({self.proc.returncode}):\n"
-                                     + self.output())
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {text!r} in the relay log:\n{self.output()}")
-            time.sleep(0.01)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def terminate(self) -> int:
-        assert self.proc is not None
-        return stop(self.proc)
-
-
 @pytest.fixture
 def db(settings: Settings, application: HlmApplication) -> Iterator[ViewDB]:
     vdb = view_db(settings)
     yield vdb
     vdb.close()
-
-
-def _position(db: ViewDB) -> int:
-    with db.transaction() as cur:
-        cur.execute("SELECT position FROM hlm_relais WHERE nom = 'kafka'")
-        row = cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-def _wait_position(db: ViewDB, app: HlmApplication, relay: RelayProcess,
-                   timeout: float = 90.0) -> int:
-    deadline = time.monotonic() + timeout
-    while True:
-        head = app.recorder.max_notification_id() or 0
-        if _position(db) >= head:
-            return head
-        if time.monotonic() > deadline:
-            raise AssertionError(f"relay at {_position(db)}, head {head}:\n{relay.output()}")
-        time.sleep(0.05)
 
 
 def _first_occurrences(messages: list[Any]) -> list[Any]:
@@ -136,7 +67,7 @@ def test_killed_mid_batch_twenty_times_every_event_arrives_and_order_holds(
     for kill in range(KILLS):
         # However fast this machine relays, each start has events ahead of it to publish.
         head = application.recorder.max_notification_id() or 0
-        if head - (_position(db) if kill else 0) < 8 * BATCH:
+        if head - (relay_position(db) if kill else 0) < 8 * BATCH:
             for i in range(8 * BATCH):
                 deposer(application, f"TOPUP-{kill}-{i}")
         # the first batch acknowledged (the relay logs its lag), then a kill at random
@@ -144,11 +75,11 @@ def test_killed_mid_batch_twenty_times_every_event_arrives_and_order_holds(
         time.sleep(rng.uniform(0.0, 0.1))
         relay.kill()
         mid_stream += "relay caught up" not in relay.output(since_start=True)
-        committed_at_kill.append(_position(db))
+        committed_at_kill.append(relay_position(db))
     feed = _feed(application)
     head = max(e.position for e in feed.values())
-    relay.start()
-    assert _wait_position(db, application, relay) == head
+    relay.start().wait_log("relay to topic")  # its signal handlers are set by then
+    assert wait_relay(db, application, relay) == head
     assert relay.terminate() == 0
     assert "relay stopped at position" in relay.output(since_start=True)
 
@@ -207,19 +138,19 @@ def test_broker_outage_the_relay_retries_says_so_and_catches_up(
         # The broker keeps its messages in memory only: read them all before stopping it.
         writer.running.clear()
         time.sleep(0.1)
-        at_stop = _wait_position(db, application, relay)
+        at_stop = wait_relay(db, application, relay)
         before = read_topic(broker.bootstrap, settings.kafka_topic,
                             expect=set(_feed(application)))
         broker.stop()
         writer.running.set()  # events keep coming while the broker is away
         relay.wait_log("unavailable", timeout=60)
-        assert _position(db) == at_stop  # nothing committed without an acknowledgement
+        assert relay_position(db) == at_stop  # nothing committed without an acknowledgement
         broker.start()
         relay.wait_log("reachable again", timeout=60)
         time.sleep(0.5)
         writer.running.clear()
         time.sleep(0.1)
-        head = _wait_position(db, application, relay)
+        head = wait_relay(db, application, relay)
     finally:
         writer.stop.set()
         thread.join(timeout=30)
@@ -267,7 +198,7 @@ def test_a_second_relay_waits_as_a_standby_and_takes_over(
     try:
         first.start().wait_log("relay to topic")
         second.start().wait_log("waiting as a standby")
-        assert _wait_position(db, application, first) == 10
+        assert wait_relay(db, application, first) == 10
         first.kill()
         second.wait_log("from position 10 (head 10")
     finally:

@@ -1,6 +1,8 @@
 """The store stopped under load (issue 8, Faults): while PostgreSQL is down, commands answer
 503 STORE_UNAVAILABLE with Retry-After (never a 500, never a hang, never half an act); once
-it is back, commands succeed again and the projector catches up by itself."""
+it is back, commands succeed again, the projector and the relay (a real `hlm relay`
+process) catch up by themselves, the read models equal a fresh build and the broker holds
+every event."""
 
 from __future__ import annotations
 
@@ -14,10 +16,15 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import make_token
+from infra.public_events import page
 from infra.settings import Settings
 from infra.store import init_store
+from projections.rebuild import differences
+from projections.service import view_db
 from tests.helpers_sec import demande_json
+from tests.kafka_broker import Broker, ce_id, read_topic
 from tests.pg import ThrowawayCluster
+from tests.processes import RelayProcess, wait_relay
 
 
 @pytest.fixture
@@ -30,7 +37,7 @@ def cluster() -> Iterator[tuple[ThrowawayCluster, str]]:
 
 
 def test_postgres_stopped_and_restarted_under_commands(
-        cluster: tuple[ThrowawayCluster, str], tmp_path: Path) -> None:
+        cluster: tuple[ThrowawayCluster, str], broker: Broker, tmp_path: Path) -> None:
     server, url = cluster
     settings = Settings(data_dir=tmp_path, jwt_secret="s" * 40, projector="thread",
                         database_url=f"{url}?connect_timeout=2", pool_size=2)
@@ -51,7 +58,10 @@ def test_postgres_stopped_and_restarted_under_commands(
             assert int(r.headers["retry-after"]) > 0
         return r
 
+    relay = RelayProcess(settings, broker, tmp_path / "relay.log", args=("--max-backoff", "1"))
+    relay_db = None
     try:
+        relay.start().wait_log("relay to topic")
         with TestClient(create_app(settings, app), raise_server_exceptions=False) as client:
             for _ in range(5):
                 assert file_one(client).status_code == 201
@@ -83,5 +93,19 @@ def test_postgres_stopped_and_restarted_under_commands(
                 time.sleep(0.5)
             for did in accepted:
                 assert client.get(f"/v1/demandes/{did}", headers=admin).status_code == 200
+        # The relay recovered by itself: it reaches the head and the broker has every event.
+        relay_db = view_db(settings)  # opened after the outage: no connection it killed
+        head = wait_relay(relay_db, app, relay)
+        assert relay.proc is not None and relay.proc.poll() is None, relay.output()
+        feed = {e.id for e in page(app, 0, 1_000_000)[0]}
+        assert len(feed) == head == len(accepted)
+        got = {ce_id(m) for m in read_topic(broker.bootstrap, settings.kafka_topic,
+                                            expect=feed)}
+        assert got == feed
+        # The read models equal a fresh build of the same history, row by row.
+        assert differences(app, settings) == []
     finally:
+        relay.terminate()
+        if relay_db is not None:
+            relay_db.close()
         app.close()
