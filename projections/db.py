@@ -96,8 +96,11 @@ class PostgresViewDB:
         # Every libpq parameter of the URL is kept, its own `options` too (sslmode, ...).
         own = conninfo_to_dict(url).get("options") or ""
         conninfo = make_conninfo(url, options=f"{own} -c search_path={schema}".strip())
+        # Checked at each checkout (an empty query): after a server restart or a killed
+        # backend, a dead pooled connection is replaced instead of failing a read or batch.
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size,
-                                   kwargs={"autocommit": True}, open=True)
+                                   kwargs={"autocommit": True}, open=True,
+                                   check=ConnectionPool.check_connection)
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:

@@ -59,9 +59,10 @@ def test_postgres_stopped_and_restarted_under_commands(
         return r
 
     relay = RelayProcess(settings, broker, tmp_path / "relay.log", args=("--max-backoff", "1"))
-    relay_db = None
+    relay_db = view_db(settings)  # its connections die with the server: replaced on checkout
     try:
         relay.start().wait_log("relay to topic")
+        assert wait_relay(relay_db, app, relay) == 0  # a pooled connection, opened before
         with TestClient(create_app(settings, app), raise_server_exceptions=False) as client:
             for _ in range(5):
                 assert file_one(client).status_code == 201
@@ -94,7 +95,6 @@ def test_postgres_stopped_and_restarted_under_commands(
             for did in accepted:
                 assert client.get(f"/v1/demandes/{did}", headers=admin).status_code == 200
         # The relay recovered by itself: it reaches the head and the broker has every event.
-        relay_db = view_db(settings)  # opened after the outage: no connection it killed
         head = wait_relay(relay_db, app, relay)
         assert relay.proc is not None and relay.proc.poll() is None, relay.output()
         feed = {e.id for e in page(app, 0, 1_000_000)[0]}
@@ -106,6 +106,5 @@ def test_postgres_stopped_and_restarted_under_commands(
         assert differences(app, settings) == []
     finally:
         relay.terminate()
-        if relay_db is not None:
-            relay_db.close()
+        relay_db.close()
         app.close()
