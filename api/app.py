@@ -12,8 +12,8 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.routers import demandes, evenements, quotas, rapports, referentiel, sante, vacances
 from domain.application import HlmApplication
+from infra.persistence.store import open_application
 from infra.settings import Settings
-from infra.store import open_application
 from projections.service import Projections
 
 

@@ -1,4 +1,5 @@
-"""JWT bearer tokens (HS256): claims sub, role, org, exp (API.md, Authentication and roles)."""
+"""JWT bearer tokens (HS256): claims sub, role, org, exp (API.md, Authentication and roles),
+checked here; minted by infra.tokens."""
 
 from __future__ import annotations
 
@@ -10,31 +11,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
+from domain.acces import ROLES, ROLES_WITH_ORG
 from domain.vacance import Acteur
 
-ROLES = ("admin", "bailleur", "reservataire", "commune", "auditeur", "abonne")
-ROLES_WITH_ORG = ("bailleur", "reservataire", "commune")
-
 bearer = HTTPBearer(auto_error=False, description="JWT signed with HLM_JWT_SECRET")
-
-
-def make_token(secret: str, role: str, org: str | None = None, ttl: int = 3600,
-               sub: str | None = None, audience: str | None = None,
-               issuer: str | None = None) -> str:
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if role in ROLES_WITH_ORG and not org:
-        raise ValueError(f"role {role} needs --org")
-    now = int(time.time())
-    claims = {"sub": sub or (f"{role}:{org}" if org else role), "role": role,
-              "iat": now, "exp": now + ttl}
-    if org:
-        claims["org"] = org
-    if audience:
-        claims["aud"] = audience
-    if issuer:
-        claims["iss"] = issuer
-    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def decode_token(secret: str, token: str, *, audience: str | None = None,

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.history import ensure_history  # noqa: E402
 from domain.serialisation import jsonable  # noqa: E402
-from infra.store import open_application  # noqa: E402
+from infra.persistence.store import open_application  # noqa: E402
 from projections.replay import rapport_de, rejouer  # noqa: E402
 from projections.service import Projections  # noqa: E402
 

@@ -84,7 +84,7 @@ LOGEMENTS_PER_CLIENT = 4  # so a logement's cycles (about 3 weeks long) never ov
 
 def hlm_command() -> list[str]:
     script = Path(sys.executable).parent / "hlm"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "infra.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "infra.cli.main"]
 
 
 def free_port() -> int:

@@ -73,7 +73,7 @@ def ensure_history(events: int, seed: int, *, url: str | None = None,
             if not quiet:
                 print(f"generating {events} events (seed {seed}) into schema {schema}",
                       flush=True)
-            subprocess.run([sys.executable, "-m", "infra.cli", "generate", "--events",
+            subprocess.run([sys.executable, "-m", "infra.cli.main", "generate", "--events",
                             str(events), "--seed", str(seed), "--schema", schema],
                            cwd=ROOT, env=env, check=True,
                            stdout=subprocess.DEVNULL if quiet else None)

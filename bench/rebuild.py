@@ -63,7 +63,7 @@ def run_rebuild(url: str, schema: str, batch_size: int) -> tuple[float, float, f
     env.update(HLM_DATABASE_URL=url, HLM_DATABASE_SCHEMA=schema, HLM_POOL_SIZE="4",
                COLUMNS="100")
     began = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "projections", "rebuild",
+    proc = subprocess.Popen([sys.executable, "-m", "infra.cli.main", "projections", "rebuild",
                              "--batch-size", str(batch_size)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout is not None

@@ -13,7 +13,7 @@ postgresql://postgres@127.0.0.1:5432/postgres) and the broker of HLM_BENCH_KAFKA
    settings (acks=all), every future checked: raw production rate;
    Also reported: the rate of `public_events.page` alone (reading and mapping, no Kafka),
    the relay's other half of the work;
-3. the relay (`infra.relay.Relay.catch_up`, in this process) from position 0 to the head,
+3. the relay (`infra.stream.relay.Relay.catch_up`, in this process) from position 0 to the head,
    into another topic: store reads, public mapping, production, acknowledgement and
    position commit per batch. Steps 2 and 3 alternate twice; the best of each is kept (the
    machine is shared);
@@ -56,11 +56,11 @@ from bench.commands import drop_schema, hlm_command  # noqa: E402
 from bench.history import database_url  # noqa: E402
 from domain.ids import demande_uuid  # noqa: E402
 from domain.vacance import Acteur  # noqa: E402
-from infra.generate import generate  # noqa: E402
-from infra.public_events import page  # noqa: E402
-from infra.relay import DELIVERY_TIMEOUT_MS, POSITION_DDL, PRODUCER_OPTIONS, relay_for  # noqa: E402,E501
+from infra.persistence.store import init_store  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from infra.store import init_store  # noqa: E402
+from infra.stream.public_events import page  # noqa: E402
+from infra.stream.relay import DELIVERY_TIMEOUT_MS, POSITION_DDL, PRODUCER_OPTIONS, relay_for  # noqa: E402,E501
+from infra.synthetic.generate import generate  # noqa: E402
 from projections.service import view_db  # noqa: E402
 
 TARGET_RATIO = 0.7
@@ -70,7 +70,7 @@ ADMIN = Acteur("admin")
 
 def records(app: Any, batch_size: int) -> tuple[list[tuple[bytes, bytes, list[Any]]], float]:
     """The relay's records of the whole store, and the rate of reading and mapping them
-    (infra.public_events.page, the relay's work without Kafka)."""
+    (infra.stream.public_events.page, the relay's work without Kafka)."""
     out = []
     position = 0
     started = time.perf_counter()

@@ -9,6 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Who a token speaks for (API.md, Authentication and roles)."""
+
+    ADMIN = "admin"
+    BAILLEUR = "bailleur"
+    RESERVATAIRE = "reservataire"
+    COMMUNE = "commune"
+    AUDITEUR = "auditeur"
+    ABONNE = "abonne"
+
+
+ROLES: tuple[str, ...] = tuple(Role)
+# The roles that act for one organisation, named in the token's `org` claim.
+ROLES_WITH_ORG: tuple[str, ...] = (Role.BAILLEUR, Role.RESERVATAIRE, Role.COMMUNE)
 
 
 @dataclass(frozen=True)

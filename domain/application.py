@@ -82,7 +82,7 @@ class Resultat:
 
 
 class SideStore(Protocol):
-    """What the project's recorders add to the library's (infra.recorders)."""
+    """What the project's recorders add to the library's (infra.persistence.recorders)."""
 
     idempotence_jours: int  # how long a key is remembered (then it is unknown again)
 

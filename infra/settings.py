@@ -9,12 +9,15 @@ import tempfile
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
+
+if TYPE_CHECKING:
+    from infra.persistence.locks import StoreLock
 
 
 class Settings(BaseSettings):
@@ -67,6 +70,12 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "hlm.sqlite3"
+
+    def lock(self, name: str = "projector") -> StoreLock:
+        """The store's lock called `name`: the projector, a rebuild, a relay."""
+        from infra.persistence.locks import StoreLock
+
+        return StoreLock(self, name)
 
     def prepare_data_dir(self) -> Path:
         """The data directory, readable by its owner only (it holds the store and secret)."""

@@ -42,8 +42,7 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 
 from domain.application import HlmApplication
-from infra.locks import StoreLock
-from infra.settings import Settings
+from projections.config import StoreConfig
 from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
 from projections.runner import Runner, TablesView, ViewStatus
 from projections.service import all_views, view_db
@@ -94,7 +93,7 @@ class Shadow:
 
 
 class PostgresShadow(Shadow):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: StoreConfig) -> None:
         assert settings.database_url is not None
         self.url = settings.database_url
         self.live = settings.database_schema
@@ -132,7 +131,7 @@ class PostgresShadow(Shadow):
 
 
 class SQLiteShadow(Shadow):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: StoreConfig) -> None:
         self.store = settings.sqlite_path
         self.path = settings.sqlite_path.with_name("hlm.rebuild.sqlite3")
         self._remove()
@@ -199,7 +198,7 @@ def _write_lock(conn: sqlite3.Connection, sql: str, params: list[str],
             time.sleep(0.05)
 
 
-def open_shadow(settings: Settings) -> Shadow:
+def open_shadow(settings: StoreConfig) -> Shadow:
     return PostgresShadow(settings) if settings.uses_postgres else SQLiteShadow(settings)
 
 
@@ -228,11 +227,11 @@ def _advance(app: HlmApplication, runner: Runner, until: int | None,
 
 
 @contextlib.contextmanager
-def _shadow_runner(app: HlmApplication, settings: Settings, views: list[TablesView],
+def _shadow_runner(app: HlmApplication, settings: StoreConfig, views: list[TablesView],
                    batch_size: int) -> Iterator[tuple[Shadow, Runner]]:
     """Under the rebuild lock, a fresh shadow and a runner of `views` into it; the shadow
     is discarded on exit."""
-    lock = StoreLock(settings, "rebuild")
+    lock = settings.lock("rebuild")
     if not lock.acquire():
         raise RebuildBusy("a rebuild is running on this store")
     try:
@@ -248,7 +247,7 @@ def _shadow_runner(app: HlmApplication, settings: Settings, views: list[TablesVi
 
 
 @contextlib.contextmanager
-def built(app: HlmApplication, settings: Settings, names: list[str] | None = None,
+def built(app: HlmApplication, settings: StoreConfig, names: list[str] | None = None,
           batch_size: int = 1000, progress: Progress | None = None
           ) -> Iterator[tuple[Shadow, Runner]]:
     """Fresh view tables caught up to the head in a shadow, discarded on exit (tests compare
@@ -259,7 +258,7 @@ def built(app: HlmApplication, settings: Settings, names: list[str] | None = Non
         yield shadow, runner
 
 
-def differences(app: HlmApplication, settings: Settings, names: list[str] | None = None,
+def differences(app: HlmApplication, settings: StoreConfig, names: list[str] | None = None,
                 batch_size: int = 1000) -> list[str]:
     """The live view tables compared row by row with a fresh build: what differs (nothing
     when the live views hold exactly what folding the history once gives)."""
@@ -281,7 +280,7 @@ def differences(app: HlmApplication, settings: Settings, names: list[str] | None
     return found
 
 
-def rebuild(app: HlmApplication, settings: Settings, names: list[str] | None = None,
+def rebuild(app: HlmApplication, settings: StoreConfig, names: list[str] | None = None,
             batch_size: int = 1000, progress: Progress | None = None) -> RebuildResult:
     """Rebuild the views named (all by default) side by side and swap them in."""
     views = select_views(app, names)

@@ -3,7 +3,7 @@
 Each view keeps its own position in `hlm_vues`. A batch of events is applied to a view and
 its position moved in **one** transaction, so a crash replays a whole batch or nothing. A
 view whose `apply` fails stops at the failing position with the event type recorded; the
-other views go on. One runner at a time per database (see `ProjectorLock`).
+other views go on. One runner at a time per database (`StoreConfig.lock`).
 
 Guarded positions: the first statement of a batch's transaction moves the view's row of
 `hlm_vues` on condition that it still holds the position the batch started from

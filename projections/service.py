@@ -15,10 +15,9 @@ from typing import Any
 from domain.application import HlmApplication
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Reservataire, Territoire
-from infra.locks import StoreLock
-from infra.settings import Settings
 from projections.aggregates import version_recorded_by
 from projections.bitemporal import position_at
+from projections.config import StoreConfig
 from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
 from projections.demandes import DemandesView, lire_demande
 from projections.quotas import (
@@ -36,16 +35,12 @@ from projections.vacances import VacancesView, lire_vacance
 log = logging.getLogger("hlm.projections")
 
 
-# One projector (or rebuild) per store: the lock is named after what it guards.
-ProjectorLock = StoreLock
-
-
 def all_views(app: HlmApplication) -> list[TablesView]:
     """Fresh instances of every view, in the order the runner applies them."""
     return [DemandesView(app), VacancesView(app), QuotasView(app)]
 
 
-def view_db(settings: Settings) -> ViewDB:
+def view_db(settings: StoreConfig) -> ViewDB:
     if settings.uses_postgres:
         assert settings.database_url is not None
         return PostgresViewDB(settings.database_url, settings.database_schema,
@@ -54,13 +49,13 @@ def view_db(settings: Settings) -> ViewDB:
 
 
 class Projections:
-    def __init__(self, app: HlmApplication, settings: Settings) -> None:
+    def __init__(self, app: HlmApplication, settings: StoreConfig) -> None:
         self.app = app
         self.settings = settings
         self.db = view_db(settings)
         self.runner = Runner(app, self.db, all_views(app))
         self.runner.setup()
-        self.lock = ProjectorLock(settings)
+        self.lock = settings.lock("projector")  # one projector per store
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # Per request thread: the position the last read reflects when it waited in vain.

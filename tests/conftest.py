@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import make_token
 from domain.application import HlmApplication
+from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.store import init_store
+from infra.tokens import make_token
 from tests.helpers_lifecycle import Monde
 from tests.kafka_broker import Broker
 from tests.pg import DEFAULT_URL, ThrowawayCluster, answers

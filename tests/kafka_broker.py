@@ -4,7 +4,7 @@ Apache Kafka needs a JVM distribution that cannot be installed here; Tansu speak
 protocol (produce, fetch, metadata, admin, consumer groups) and kafka-python talks to it.
 This build keeps its data in memory only: a stopped broker forgets its topics and messages,
 which the outage test takes into account. Its group coordinator answers a join only after
-half of the consumer's session timeout: group consumers use `infra.tail.GROUP_OPTIONS`
+half of the consumer's session timeout: group consumers use `infra.stream.tail.GROUP_OPTIONS`
 (6 s sessions).
 """
 

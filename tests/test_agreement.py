@@ -30,8 +30,8 @@ from domain.application import HlmApplication
 from domain.errors import DomainError
 from domain.serialisation import jsonable
 from domain.vacance import Acteur
+from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.store import init_store
 from projections.bitemporal import BELIEVED, position_at
 from projections.quotas import COLUMNS
 from projections.replay import (

@@ -16,7 +16,7 @@ import typer
 import yaml
 from typer.core import TyperGroup
 
-from infra.cli import app
+from infra.cli.main import app
 from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,8 +29,8 @@ from domain.application import CleIdempotence, HlmApplication, Resultat
 from domain.demande import Demande
 from domain.errors import Conflit, EcritureConcurrente
 from domain.vacance import Acteur, Vacance
+from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.store import init_store
 from tests.conftest import SECRET
 from tests.helpers_sec import (
     ADMIN,

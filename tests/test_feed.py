@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from domain.application import HlmApplication
-from infra.generate import generate
-from infra.public_events import page
-from infra.store import init_store
+from infra.persistence.store import init_store
+from infra.stream.public_events import page
+from infra.synthetic.generate import generate
 from tests.conftest import _settings_for
 from tests.helpers_lifecycle import BAILLEUR, Monde, assert_error
 from tests.helpers_public import EVENEMENTS, SEED, Personnel, fuites, personal_values
@@ -47,7 +47,7 @@ def feed(request: pytest.FixtureRequest,
 
 @pytest.fixture(scope="module")
 def abonne() -> dict[str, str]:
-    from api.auth import make_token
+    from infra.tokens import make_token
     from tests.conftest import SECRET
 
     return {"Authorization": f"Bearer {make_token(SECRET, 'abonne')}"}

@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from api.auth import make_token
 from domain.demande import Demande
 from domain.vacance import Vacance
-from infra import demo as demo_data
-from infra.demo import load_demo
+from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.store import init_store
+from infra.synthetic import demo as demo_data
+from infra.synthetic.demo import load_demo
+from infra.tokens import make_token
 from tests.conftest import SECRET, _settings_for
 from tests.helpers_sec import assert_error
 

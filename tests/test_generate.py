@@ -16,10 +16,10 @@ from domain.application import HlmApplication
 from domain.demande import Demande
 from domain.rules.versions import version_at
 from domain.vacance import Vacance
-from infra.cli import app as cli
-from infra.generate import Bilan, GenerationIncoherente, generate
+from infra.cli.main import app as cli
+from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.store import init_store
+from infra.synthetic.generate import Bilan, GenerationIncoherente, generate
 from tests.conftest import SECRET
 
 N = 2000

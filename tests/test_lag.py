@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.store import init_store
 from tests.conftest import SECRET
 from tests.helpers_sec import B1, TERRITOIRE, bearer, seed_world
 

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from domain.application import HlmApplication
-from infra.cli import app as cli
-from infra.maintenance import purger_cles
+from infra.cli.main import app as cli
+from infra.persistence.maintenance import purger_cles
+from infra.persistence.store import init_store, open_application
 from infra.settings import Settings
-from infra.store import init_store, open_application
 from tests.helpers_sec import assert_error, bearer, demande_json
 
 

@@ -12,7 +12,7 @@ from domain.vacance import Acteur
 from infra.settings import Settings
 from projections.db import Cursor
 from projections.runner import Runner
-from projections.service import Projections, ProjectorLock, view_db
+from projections.service import Projections, view_db
 
 ADMIN = Acteur("admin")
 
@@ -102,7 +102,7 @@ def test_a_failing_view_stops_at_the_failing_position_and_the_others_go_on(appli
 
 
 def test_only_one_projector_works_on_a_store(settings: Settings):
-    first, second = ProjectorLock(settings), ProjectorLock(settings)
+    first, second = settings.lock(), settings.lock()
     assert first.acquire()
     try:
         assert not second.acquire()

@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 
 from domain.application import HlmApplication
-from infra.generate import generate
 from infra.settings import Settings
+from infra.synthetic.generate import generate
 from projections.rebuild import differences
 from projections.runner import Runner
 from projections.service import Projections, all_views, view_db

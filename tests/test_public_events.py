@@ -30,10 +30,10 @@ import domain.vacance
 from domain.application import HlmApplication
 from domain.rules.priorities import r_priority_categories
 from domain.vacance import Acteur
-from infra import public_schemas as ps
-from infra.asyncapi import ASYNCAPI_FILE, SCHEMAS_DIR, document, ecarts, rendre, type_schemas
-from infra.generate import generate
-from infra.public_events import (
+from infra.persistence.store import init_store
+from infra.stream import public_schemas as ps
+from infra.stream.asyncapi import ASYNCAPI_FILE, SCHEMAS_DIR, document, ecarts, rendre, type_schemas
+from infra.stream.public_events import (
     SOURCE,
     TYPES,
     Lecteur,
@@ -42,7 +42,7 @@ from infra.public_events import (
     page,
     type_public,
 )
-from infra.store import init_store
+from infra.synthetic.generate import generate
 from tests.conftest import _settings_for
 from tests.helpers_public import (
     EVENEMENTS,

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from domain.application import HlmApplication
 from domain.vacance import Acteur
-from infra.cli import app as cli
-from infra.generate import generate
+from infra.cli.main import app as cli
+from infra.synthetic.generate import generate
 from projections.db import ViewDB
 from projections.demandes import DemandesView
 from projections.quotas import QuotasView
@@ -26,7 +26,7 @@ from projections.rebuild import (
     select_views,
 )
 from projections.runner import Runner
-from projections.service import Projections, ProjectorLock, all_views, view_db
+from projections.service import Projections, all_views, view_db
 from tests.helpers_sec import deposer
 from tests.processes import HLM, hlm_env
 
@@ -109,7 +109,7 @@ def test_the_cli_rebuilds_and_refuses_a_second_rebuild(application, settings):
     out = runner.invoke(cli, ["projections", "rebuild", "--view", "nope"], env=env)
     assert out.exit_code == 2 and "unknown view(s) nope" in out.output
 
-    held = ProjectorLock(settings, "rebuild")
+    held = settings.lock("rebuild")
     assert held.acquire()
     try:
         out = runner.invoke(cli, ["projections", "rebuild", "--view", "demandes"], env=env)

@@ -17,17 +17,17 @@ from kafka.errors import KafkaError
 
 from domain.application import HlmApplication
 from domain.vacance import Acteur
-from infra.generate import generate
-from infra.public_events import (
+from infra.persistence.store import init_store
+from infra.settings import Settings
+from infra.stream.public_events import (
     ACTOR_ORG_TYPE_HEADER,
     ACTOR_ROLE_HEADER,
     SOURCE,
     PublicEvent,
     page,
 )
-from infra.relay import StoreWakeup, relay_for
-from infra.settings import Settings
-from infra.store import init_store
+from infra.stream.relay import StoreWakeup, relay_for
+from infra.synthetic.generate import generate
 from projections.db import ViewDB
 from projections.service import view_db
 from tests.helpers_sec import deposer

@@ -17,10 +17,10 @@ import pytest
 
 from domain.application import HlmApplication
 from domain.vacance import Acteur
-from infra.generate import generate
-from infra.public_events import PublicEvent, page
-from infra.relay import relay_for
 from infra.settings import Settings
+from infra.stream.public_events import PublicEvent, page
+from infra.stream.relay import relay_for
+from infra.synthetic.generate import generate
 from projections.db import ViewDB
 from projections.service import view_db
 from tests.helpers_public import EVENEMENTS, SEED, fuites, personal_values

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from infra.cli import app as cli
-from infra.generate import generate
+from infra.cli.main import app as cli
+from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.store import init_store
+from infra.synthetic.generate import generate
 from projections.replay import ANCIENNETE
 from projections.service import Projections
 

@@ -17,9 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import make_token
+from infra.persistence.store import init_store
 from infra.settings import SecretInvalide, Settings, masquer_url
-from infra.store import init_store
+from infra.tokens import make_token
 from projections.service import view_db
 
 HLM = str(Path(sys.executable).parent / "hlm")

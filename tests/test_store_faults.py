@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import make_token
-from infra.public_events import page
+from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.store import init_store
+from infra.stream.public_events import page
+from infra.tokens import make_token
 from projections.rebuild import differences
 from projections.service import view_db
 from tests.helpers_sec import demande_json

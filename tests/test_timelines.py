@@ -14,8 +14,8 @@ import pytest
 from domain.application import HlmApplication
 from domain.serialisation import to_json
 from domain.vacance import Vacance
-from infra.generate import generate
 from infra.settings import Settings
+from infra.synthetic.generate import generate
 from projections.bitemporal import BELIEVED
 from projections.service import Projections, view_db
 from projections.vacances import dates_effet, rejouer, timeline

@@ -15,7 +15,7 @@ from domain.acces import Cible
 from domain.application import HlmApplication
 from domain.errors import Interdit
 from domain.vacance import Acteur
-from infra.public_events import ACTOR_ORG_TYPE_HEADER, ACTOR_ROLE_HEADER, page
+from infra.stream.public_events import ACTOR_ORG_TYPE_HEADER, ACTOR_ROLE_HEADER, page
 from tests.helpers_sec import (
     ADMIN,
     B1,

@@ -18,8 +18,8 @@ from psycopg.conninfo import make_conninfo
 
 from api.app import create_app
 from domain.application import HlmApplication
-from infra.generate import generate
 from infra.settings import Settings
+from infra.synthetic.generate import generate
 from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
 from projections.rebuild import differences
 from projections.runner import Runner, ViewStatus

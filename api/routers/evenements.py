@@ -1,5 +1,5 @@
 """The pull feed of public events (API.md, Event feed): the same events, order and ids as
-the Kafka relay, without personal data (infra.public_events)."""
+the Kafka relay, without personal data (infra.stream.public_events)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from api.auth import ActeurDep
 from api.deps import AppDep
 from api.permissions import Action, autoriser
-from infra.public_events import page
-from infra.public_schemas import Enveloppe
+from infra.stream.public_events import page
+from infra.stream.public_schemas import Enveloppe
 
 router = APIRouter(prefix="/v1", tags=["événements"])
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from rich.console import Console
 
-from api.auth import make_token
 from domain.application import HlmApplication
 from domain.rules.priorities import CATEGORIES
 from domain.vacance import Acteur
 from infra.settings import Settings
+from infra.tokens import make_token
 
 ADMIN = Acteur("admin", sub="demo")
 TERRITOIRES = {

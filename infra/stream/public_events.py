@@ -2,7 +2,7 @@
 what the Kafka relay publishes, in the same order and with the same ids.
 
 Every domain event type has an explicit entry in `TYPES`: its public type name, its model
-(infra.public_schemas, the allow-list of published fields) and the function that fills the
+(infra.stream.public_schemas, the allow-list of published fields) and the function that fills the
 model from the event. An event type without an entry is refused (`TypeNonPublie`), never
 published with its raw fields.
 
@@ -29,7 +29,7 @@ from domain.demande import Demande
 from domain.ids import territoire_uuid
 from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
 from domain.vacance import Vacance
-from infra import public_schemas as ps
+from infra.stream import public_schemas as ps
 from projections.quotas import drapeaux_menage, premier_quartile
 
 SOURCE = "urn:hlm:evenements"

@@ -269,11 +269,11 @@ class _EcrivainProcessus(_Ecrivain):
     def __init__(self, app: HlmApplication) -> None:
         lots_r, lots_w = os.pipe()
         retours_r, retours_w = os.pipe()
-        racine = str(Path(__file__).resolve().parent.parent)
+        racine = str(Path(__file__).resolve().parents[2])  # the project root
         env_os = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [racine, *filter(None, [os.environ.get("PYTHONPATH")])])}
         self.processus = subprocess.Popen(
-            [sys.executable, "-c", "from infra.generate import _ecrivain_main; "
+            [sys.executable, "-c", "from infra.synthetic.generate import _ecrivain_main; "
              "_ecrivain_main()", str(lots_r), str(retours_w)],
             pass_fds=(lots_r, retours_w), env=env_os, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL)

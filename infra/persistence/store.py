@@ -36,7 +36,7 @@ def postgres_env(url: str, schema: str) -> dict[str, str]:
     params = conninfo_to_dict(url)
     extra = {k: str(v) for k, v in params.items() if k not in _OWN}
     return {
-        "PERSISTENCE_MODULE": "infra.store:HlmPostgresFactory",
+        "PERSISTENCE_MODULE": "infra.persistence.store:HlmPostgresFactory",
         EXTRA_CONNINFO: json.dumps(extra),
         "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),
@@ -44,7 +44,7 @@ def postgres_env(url: str, schema: str) -> dict[str, str]:
         "POSTGRES_USER": str(params.get("user") or "postgres"),
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
         "POSTGRES_SCHEMA": schema,
-        "APPLICATION_RECORDER_TOPIC": "infra.recorders:HlmPostgresRecorder",
+        "APPLICATION_RECORDER_TOPIC": "infra.persistence.recorders:HlmPostgresRecorder",
     }
 
 
@@ -70,7 +70,7 @@ def store_env(settings: Settings, *, create_tables: bool | None = None) -> dict[
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": "infra.recorders:HlmSQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "infra.persistence.recorders:HlmSQLiteRecorder",
         }
         # The embedded store has no separate migration step: it creates what is missing.
         create = True

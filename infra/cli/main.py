@@ -17,7 +17,7 @@ console = Console()
 @app.command()
 def init() -> None:
     """Create the schema and every table (run once before services; they use CREATE_TABLE=n)."""
-    from infra.store import init_store
+    from infra.persistence.store import init_store
 
     settings = Settings()
     init_store(settings).close()
@@ -50,7 +50,7 @@ def token(role: str = typer.Option(..., help="admin, bailleur, reservataire, com
           org: str = typer.Option(None, help="Organisation id the caller acts for"),
           ttl: int = typer.Option(3600, help="Lifetime in seconds")) -> None:
     """Print a token signed with the configured secret."""
-    from api.auth import make_token
+    from infra.tokens import make_token
 
     settings = Settings()
     if ttl > settings.jwt_max_ttl:
@@ -78,8 +78,8 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty",
                                        help="Do nothing when the store already has events")
          ) -> None:
     """Load a realistic small territory into the store, then print tokens and example URLs."""
-    from infra.demo import load_demo, print_quickstart
-    from infra.store import open_application
+    from infra.persistence.store import open_application
+    from infra.synthetic.demo import load_demo, print_quickstart
 
     settings = Settings()
     signing_secret(settings)
@@ -112,8 +112,8 @@ def generate(
     """Write a realistic synthetic history 2012-2025 through the domain into an empty store."""
     from rich.table import Table
 
-    from infra.generate import generate as generer
-    from infra.store import init_store
+    from infra.persistence.store import init_store
+    from infra.synthetic.generate import generate as generer
 
     overrides: dict[str, str] = {}
     if database_url:
@@ -176,7 +176,7 @@ def project(batch_size: int = typer.Option(1000, help="Events per transaction"))
     import signal
     import threading
 
-    from infra.store import open_application
+    from infra.persistence.store import open_application
     from projections.service import Projections
 
     settings = Settings()
@@ -214,7 +214,7 @@ def replay(
     import json
     from datetime import date, datetime
 
-    from infra.store import open_application
+    from infra.persistence.store import open_application
     from projections.replay import rapport
 
     try:
@@ -243,8 +243,8 @@ def replay(
 def maintenance_command() -> None:
     """Delete the Idempotency-Keys older than HLM_IDEMPOTENCE_JOURS and vacuum the tables
     rewritten at every batch (PostgreSQL); safe while the services run."""
-    from infra.maintenance import maintenance
-    from infra.store import open_application
+    from infra.persistence.maintenance import maintenance
+    from infra.persistence.store import open_application
 
     settings = Settings()
     application = open_application(settings)
@@ -266,7 +266,7 @@ def projections_status() -> None:
     """Each view's position, lag behind the store and error, if any."""
     from rich.table import Table
 
-    from infra.store import open_application
+    from infra.persistence.store import open_application
     from projections.service import Projections
 
     settings = Settings()
@@ -301,7 +301,7 @@ def projections_rebuild(
         TimeRemainingColumn,
     )
 
-    from infra.store import open_application
+    from infra.persistence.store import open_application
     from projections.rebuild import RebuildBusy, RebuildError, rebuild, select_views
 
     settings = Settings()
@@ -367,9 +367,8 @@ def relay(ctx: typer.Context,
     import signal
     import threading
 
-    from infra.locks import StoreLock
-    from infra.relay import StoreWakeup, relay_for
-    from infra.store import open_application
+    from infra.persistence.store import open_application
+    from infra.stream.relay import StoreWakeup, relay_for
     from projections.service import view_db
 
     _log_to_stderr()
@@ -381,7 +380,7 @@ def relay(ctx: typer.Context,
     application = open_application(settings)
     db = view_db(settings)
     relayeur = relay_for(application, settings, db, batch_size=batch_size)
-    lock = StoreLock(settings, f"relay-{relayeur.nom}")
+    lock = settings.lock(f"relay-{relayeur.nom}")
     wakeup = StoreWakeup(application, settings)
     try:
         said = False
@@ -412,8 +411,8 @@ def relay_status(max_lag: int = typer.Option(None, "--max-lag", min=0,
                                                   "than this many events behind (health check)")
                  ) -> None:
     """The relay's position, the store's head and the lag between them."""
-    from infra.relay import relay_for
-    from infra.store import open_application
+    from infra.persistence.store import open_application
+    from infra.stream.relay import relay_for
     from projections.service import view_db
 
     settings = Settings()
@@ -445,7 +444,7 @@ def tail(from_beginning: bool = typer.Option(False, "--from-beginning",
     duplicates of the relay's at-least-once delivery (on ce_id)."""
     import sys
 
-    from infra.tail import tail as suivre
+    from infra.stream.tail import tail as suivre
 
     settings = Settings()
     err = Console(stderr=True)
@@ -472,7 +471,7 @@ def schemas(
 ) -> None:
     """Generate the public event contract from its models: <dossier>/asyncapi.yaml
     (AsyncAPI 3) and <dossier>/schemas/<type>.json (a JSON Schema per public type)."""
-    from infra.asyncapi import ecarts, ecrire
+    from infra.stream.asyncapi import ecarts, ecrire
 
     if verifier:
         stale = ecarts(dossier)

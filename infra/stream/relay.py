@@ -1,7 +1,7 @@
 """The Kafka relay (`hlm relay`): publishes the store's events, in global order, to a topic.
 
-It follows the same order as the pull feed (`infra.public_events.page`) from its own position,
-kept in the store's database (`hlm_relais`). Each batch is sent with `acks=all`, and the
+It follows the same order as the pull feed (`infra.stream.public_events.page`) from its own
+position, kept in the store's database (`hlm_relais`). Each batch is sent with `acks=all`, and the
 position moves only once the broker has acknowledged every message of the batch: a relay
 killed at any moment sends again at most the batch it had in flight (at-least-once;
 consumers drop duplicates on `ce_id`). The key is the aggregate id, so one aggregate's events
@@ -29,8 +29,8 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from psycopg.sql import SQL, Identifier
 
 from domain.application import HlmApplication
-from infra.public_events import Lecteur
 from infra.settings import Settings
+from infra.stream.public_events import Lecteur
 from projections.db import ViewDB
 
 log = logging.getLogger("hlm.relay")

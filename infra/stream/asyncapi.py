@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, Field, create_model
 from pydantic.json_schema import models_json_schema
 
-from infra.public_events import (
+from infra.stream.public_events import (
     ACTOR_ORG_TYPE_HEADER,
     ACTOR_ROLE_HEADER,
     CONTENT_TYPE,
@@ -24,7 +24,7 @@ from infra.public_events import (
     SPECVERSION,
     TYPES,
 )
-from infra.public_schemas import CONTRACT_VERSION, Donnees, Enveloppe
+from infra.stream.public_schemas import CONTRACT_VERSION, Donnees, Enveloppe
 
 ASYNCAPI_FILE = "asyncapi.yaml"
 SCHEMAS_DIR = "schemas"

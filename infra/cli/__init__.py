@@ -1,0 +1,1 @@
+"""The `hlm` command line: the composition root of the processes."""

@@ -1,0 +1,1 @@
+"""Persistence adapters: the event store and its side tables, locks, maintenance."""

@@ -1,0 +1,1 @@
+"""Synthetic data: the generated histories of the benchmarks and the demo territory."""
