@@ -23,6 +23,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
+from domain import actes
 from domain.acces import Cible, Garde, libre
 from domain.demande import SITUATION_FIELDS, Demande
 from domain.errors import (
@@ -446,16 +447,11 @@ class HlmApplication(Application[UUID]):
             if not payload.get("numero_unique") or not payload.get("date_depot"):
                 raise Invalide("A new demande needs its numero_unique and date_depot.",
                                details={"champs": ["numero_unique", "date_depot"]})
-            demande.verifier_separation(membre, date_sep)
-            date_depot = payload["date_depot"]
-            if date_depot < date_sep:
-                raise Invalide("The new demande cannot be filed before the separation.",
-                               code="DATE_INCOHERENTE")
+            # The household's own checks first, then the new file's.
+            actes.verifier_depart(demande, membre, date_sep, payload["date_depot"])
             if self._existe(demande_uuid(payload["numero_unique"])) is not None:
                 raise Conflit("Another demande has this numéro unique.",
                               code="NUMERO_UNIQUE_CONFLICT")
-            date_anciennete, conservee = demande.anciennete_pour_separation(
-                membre, date_sep, date_depot)
             situation = {
                 "ressources_annuelles": payload.get("ressources_annuelles"),
                 "unites_consommation": payload.get("unites_consommation"),
@@ -466,14 +462,9 @@ class HlmApplication(Application[UUID]):
                     payload.get("relogement_renouvellement_urbain") or False,
             }
             self._verifier_categories(situation["categories_prioritaires"])
-            # The new demande stays with the organisation that registered the household.
-            nouvelle = Demande(
-                numero_unique=payload["numero_unique"], date_depot=date_depot,
-                demandeur_id=membre, situation=situation, date_anciennete=date_anciennete,
-                anciennete_source=str(demande.id) if conservee else None,
-                organisation=demande.organisation)
-            demande.membre_parti(date_separation=date_sep, membre_id=membre,
-                                 nouvelle_demande_id=str(nouvelle.id))
+            nouvelle = actes.separer_vers_nouvelle_demande(
+                demande, membre, date_sep, payload["numero_unique"], payload["date_depot"],
+                situation)
             return [demande, nouvelle], Resultat(201, nouvelle.vue(self._as_of(nouvelle)))
 
         return self.executer(acteur, idem, run)
@@ -484,24 +475,10 @@ class HlmApplication(Application[UUID]):
 
         def run() -> tuple[list[Aggregate], Resultat]:
             demande = self._demande_gardee(demande_id, garde)
-            demande.radier(jour, motif)
-            touched = self._retirer_des_vacances(demande, None, jour, "radiation")
-            return [demande, *touched], Resultat(201, demande.vue(max(jour, self.today())))
+            touched = actes.radier(demande, self.vacance_par_id, jour, motif)
+            return touched, Resultat(201, demande.vue(max(jour, self.today())))
 
         return self.executer(acteur, idem, run)
-
-    def _retirer_des_vacances(self, demande: Demande, sauf: str | None, jour: date,
-                              motif: str) -> list[Aggregate]:
-        touched: list[Aggregate] = []
-        for vid in demande.vacances:
-            if vid == sauf:
-                continue
-            vacance = self.vacance_par_id(vid)
-            before = vacance.version
-            vacance.retirer_candidat(str(demande.id), jour, motif)
-            if vacance.version != before:
-                touched.append(vacance)
-        return touched
 
     def historique(self, demande_id: str, garde: Garde = libre) -> list[dict[str, Any]]:
         """The demande's events in order, each with who recorded it (actor metadata), when
@@ -634,11 +611,8 @@ class HlmApplication(Application[UUID]):
         def run() -> tuple[list[Aggregate], Resultat]:
             vacance = self._vacance_gardee(vacance_id, garde)
             demande = self.demande_par_id(demande_id)
-            vacance.signer_bail(str(demande.id), date_signature)
-            demande.attribuer(date_signature, str(vacance.id), vacance.logement_id)
-            others = self._retirer_des_vacances(demande, str(vacance.id), date_signature,
-                                                "attribuee_ailleurs")
-            return [vacance, demande, *others], Resultat(201, self._vue_vacance(vacance))
+            touched = actes.signer_bail(vacance, demande, self.vacance_par_id, date_signature)
+            return touched, Resultat(201, self._vue_vacance(vacance))
 
         return self.executer(acteur, idem, run)
 

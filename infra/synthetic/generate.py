@@ -49,6 +49,7 @@ from typing import Any, Literal
 
 from eventsourcing.domain import Aggregate
 
+from domain import actes
 from domain.application import HlmApplication
 from domain.demande import Demande
 from domain.referentiel import LOGEMENT_FIELDS, Bailleur, Logement, Reservataire, Territoire
@@ -817,14 +818,17 @@ class _Generateur:
 
     def _creer_demande(self, t: str, jour: date, demandeur: str, situation: dict[str, Any],
                        date_anciennete: date, source: str | None) -> Demande:
-        self._exiger(all(is_known_code(c) for c in situation["categories_prioritaires"]),
-                     "unknown priority category")
         numero = self._numero(t, jour)
-        d = Demande(numero_unique=numero, date_depot=jour, demandeur_id=demandeur,
-                    situation=situation, date_anciennete=date_anciennete,
-                    anciennete_source=source)
+        return self._enregistrer_demande(t, Demande(
+            numero_unique=numero, date_depot=jour, demandeur_id=demandeur, situation=situation,
+            date_anciennete=date_anciennete, anciennete_source=source))
+
+    def _enregistrer_demande(self, t: str, d: Demande) -> Demande:
+        """A demande just filed in territory `t`, into the generator's books."""
+        self._exiger(all(is_known_code(c) for c in d.situations[0]["categories_prioritaires"]),
+                     "unknown priority category")
         did = str(d.id)
-        self._exiger(did not in self.demandes, f"numéro unique {numero} reused")
+        self._exiger(did not in self.demandes, f"numéro unique {d.numero_unique} reused")
         self.demandes[did] = d
         self.territoire_de[did] = t
         self._ajouter_vivier(did, t)
@@ -942,24 +946,9 @@ class _Generateur:
         d = self.demandes.get(did)
         if d is None or did in self.bloquees:
             return
-        d.radier(jour, motif)
-        self._touch(d)
-        self._retirer_des_vacances(d, None, jour, "radiation")
+        self._touch(*actes.radier(d, self.vacances.get, jour, motif))
         self._fermer_demande(did)
         self.ind["radiations"] += 1
-
-    def _retirer_des_vacances(self, d: Demande, sauf: str | None, jour: date,
-                              motif: str) -> None:
-        """As the application does after a lease or a radiation (DECISIONS item 10)."""
-        did = str(d.id)
-        for vid in d.vacances:
-            if vid == sauf:
-                continue
-            vac = self.vacances.get(vid)
-            if vac is None:  # closed by its lease: the domain ignores it
-                continue
-            vac.retirer_candidat(did, jour, motif)
-            self._touch(vac)
 
     def _t_separation(self, jour: date, did: str, genre: str, sep: date, membre: str,
                       mode: str) -> None:
@@ -974,9 +963,7 @@ class _Generateur:
         if mode == "substitution":
             d.substituer(membre, sep, jour)
         else:
-            d.verifier_separation(membre, sep)
-            self._exiger(jour >= sep, "new demande filed before the separation")
-            date_anciennete, conservee = d.anciennete_pour_separation(membre, sep, jour)
+            actes.verifier_depart(d, membre, sep, jour)
             personnes: list[dict[str, str]] = []
             if rnd.random() < 0.25:
                 personnes.append({"personne_id": self._nouvelle_personne(), "lien": "enfant"})
@@ -989,10 +976,9 @@ class _Generateur:
                     ["VIOLENCES_COUPLE"] if rnd.random() < 0.15 else [],
                 "personnes_a_loger": personnes, "relogement_renouvellement_urbain": False,
             }
-            nouvelle = self._creer_demande(t, jour, membre, situation, date_anciennete,
-                                           did if conservee else None)
-            d.membre_parti(date_separation=sep, membre_id=membre,
-                           nouvelle_demande_id=str(nouvelle.id))
+            nouvelle = self._enregistrer_demande(t, actes.separer_vers_nouvelle_demande(
+                d, membre, sep, self._numero(t, jour), jour, situation))
+            conservee = nouvelle.anciennete_source is not None
             self._avenir(nouvelle, t, jour, separation=False)
             if not declare:  # resources declared later (DECISIONS item 13)
                 self._planifier(jour.toordinal() + rnd.randint(10, 120), "situation",
@@ -1219,10 +1205,7 @@ class _Generateur:
     def _signer(self, vac: Vacance, vid: str, d: Demande, jour: date) -> None:
         """signer_bail: the lease, the demande attributed, withdrawn from other vacancies."""
         did = str(d.id)
-        vac.signer_bail(did, jour)
-        d.attribuer(jour, vid, vac.logement_id)
-        self._touch(vac, d)
-        self._retirer_des_vacances(d, vid, jour, "attribuee_ailleurs")
+        self._touch(*actes.signer_bail(vac, d, self.vacances.get, jour))
         del self.vacances[vid]
         self._fermer_demande(did)
         self.ind["baux"] += 1
