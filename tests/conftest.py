@@ -15,12 +15,10 @@ from api.app import create_app
 from domain.application import HlmApplication
 from infra.persistence.store import init_store
 from infra.settings import Settings
-from infra.tokens import make_token
+from tests.helpers_http import SECRET, bearer
 from tests.helpers_lifecycle import Monde
 from tests.kafka_broker import Broker
 from tests.pg import DEFAULT_URL, ThrowawayCluster, answers
-
-SECRET = "test-secret-" + "x" * 32
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +68,7 @@ def client(settings: Settings, application: HlmApplication) -> Iterator[TestClie
 @pytest.fixture
 def auth() -> Callable[..., dict[str, str]]:
     def headers(role: str, org: str | None = None, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {make_token(SECRET, role, org)}", **extra}
+        return {**bearer(role, org), **extra}
 
     return headers
 

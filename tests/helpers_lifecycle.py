@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from domain.application import HlmApplication
+from tests import helpers_http as http
 
 BAILLEUR = "B1"
 RESERVATAIRE = "R1"
@@ -21,17 +22,8 @@ Headers = Callable[..., dict[str, str]]
 
 
 def assert_error(resp: Response, status: int, code: str, rule: str | None = None) -> dict:
-    """The contract's error shape: {"error": {"code", "message", "rule", "details"}}."""
-    assert resp.status_code == status, resp.text
-    body = resp.json()
-    assert set(body) == {"error"}, body
-    err = body["error"]
-    assert set(err) == {"code", "message", "rule", "details"}, err
-    assert err["code"] == code, err
-    assert isinstance(err["message"], str) and err["message"]
-    assert isinstance(err["details"], dict)
-    assert err["rule"] == rule, err
-    return err
+    """The contract's error shape with this code, and this rule id or none."""
+    return http.assert_error(resp, status, code, rule)
 
 
 @contextmanager

@@ -3,18 +3,14 @@ territory seeded through the application service, payloads, tokens, error-shape 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import httpx
-import jwt
-
 from api.schemas import DemandeIn
 from domain.application import HlmApplication
 from domain.vacance import Acteur
-from tests.conftest import SECRET
+from tests.helpers_http import SECRET, assert_error, bearer, token  # noqa: F401 (re-exported)
 
 ADMIN = Acteur("admin", sub="admin-seed")
 
@@ -36,39 +32,6 @@ LOGEMENTS: dict[str, tuple[str, str, bool, bool, str | None]] = {
     "L-RES2": (B1, C1, False, True, R1),
     "L-QPV2": (B1, C1, True, False, R1),
 }
-
-
-def token(role: str, org: str | None = None, *, secret: str = SECRET, ttl: int = 3600,
-          sub: str | None = None, **claims: Any) -> str:
-    now = int(time.time())
-    body: dict[str, Any] = {"sub": sub or (f"{role}:{org}" if org else role), "role": role,
-                            "iat": now, "exp": now + ttl}
-    if org is not None:
-        body["org"] = org
-    body.update(claims)
-    return jwt.encode({k: v for k, v in body.items() if v is not None}, secret,
-                      algorithm="HS256")
-
-
-def bearer(role: str, org: str | None = None, **kw: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, org, **kw)}"}
-
-
-def assert_error(resp: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """The contract's error shape: {"error": {"code", "message", "rule", "details"}}."""
-    assert resp.status_code == status, (resp.status_code, resp.text)
-    body = resp.json()
-    assert set(body) == {"error"}, body
-    err = body["error"]
-    assert set(err) == {"code", "message", "rule", "details"}, err
-    assert isinstance(err["code"], str) and err["code"], err
-    assert err["code"] == err["code"].upper() and " " not in err["code"], err
-    assert isinstance(err["message"], str) and err["message"], err
-    assert err["rule"] is None or (isinstance(err["rule"], str) and err["rule"].startswith("R-"))
-    assert isinstance(err["details"], dict), err
-    if code is not None:
-        assert err["code"] == code, err
-    return err
 
 
 def demande_json(numero: str, **overrides: Any) -> dict[str, Any]:
