@@ -63,8 +63,8 @@ def enregistree_par(acteur: Acteur, cible: Cible) -> bool:
     return cible.organisation is not None and acteur.org == cible.organisation
 
 
-LECTEURS_DU_FICHIER = {"admin": tout, "auditeur": tout, "bailleur": tout,
-                       "reservataire": tout, "commune": tout}
+LECTEURS_DU_FICHIER: dict[str, Predicat] = {"admin": tout, "auditeur": tout, "bailleur": tout,
+                                            "reservataire": tout, "commune": tout}
 
 PERMISSIONS: dict[Action, dict[str, Predicat]] = {
     Action.REFERENTIEL_ECRIRE: {"admin": tout},

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,8 @@ from domain.rules.priorities import is_known_code
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
 from domain.vacance import Acteur, Vacance
+
+Agregat = TypeVar("Agregat", bound=Aggregate)
 
 
 class DateAsISO(Transcoding):
@@ -152,9 +154,10 @@ class HlmApplication(Application[UUID]):
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _charger(self, cls: type[Aggregate], aggregate_id: UUID, what: str, key: str) -> Any:
+    def _charger(self, cls: type[Agregat], aggregate_id: UUID, what: str, key: str
+                 ) -> Agregat:
         try:
-            agg = self.repository.get(aggregate_id)
+            agg: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise Introuvable(f"Unknown {what} {key}.", details={what: key}) from None
         if not isinstance(agg, cls):
@@ -167,7 +170,7 @@ class HlmApplication(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
-    def _par_uuid(self, cls: type[Aggregate], what: str, key: str) -> Any:
+    def _par_uuid(self, cls: type[Agregat], what: str, key: str) -> Agregat:
         try:
             uid = UUID(key)
         except ValueError:
@@ -452,7 +455,7 @@ class HlmApplication(Application[UUID]):
             if self._existe(demande_uuid(payload["numero_unique"])) is not None:
                 raise Conflit("Another demande has this numéro unique.",
                               code="NUMERO_UNIQUE_CONFLICT")
-            situation = {
+            situation: dict[str, Any] = {
                 "ressources_annuelles": payload.get("ressources_annuelles"),
                 "unites_consommation": payload.get("unites_consommation"),
                 "dalo": payload.get("dalo") or False,
@@ -487,7 +490,8 @@ class HlmApplication(Application[UUID]):
         positions = self.side.positions(demande.id)
         acteurs = self.side.acteurs_de([p for p, _ in positions.values()])
         out = []
-        for ev in self.events.get(demande.id):
+        # Events of an Aggregate (the library types them as its protocol only).
+        for ev in cast("Iterator[Aggregate.Event]", self.events.get(demande.id)):
             data = {k: v for k, v in ev.__dict__.items()
                     if k not in ("originator_id", "originator_version", "timestamp",
                                  "originator_topic")}
@@ -504,7 +508,7 @@ class HlmApplication(Application[UUID]):
                 "saisie_tardive": bool(data.get("saisie_tardive", False)),
                 "donnees": data,
             })
-        return jsonable(out)
+        return cast("list[dict[str, Any]]", jsonable(out))
 
     # --- the attribution cycle -----------------------------------------------------------
 
@@ -618,7 +622,8 @@ class HlmApplication(Application[UUID]):
 
     def vacance(self, vacance_id: str, as_of: date | None = None) -> dict[str, Any]:
         """The vacancy as its aggregate shows it (tests compare the read model with it)."""
-        return jsonable(self.vacance_par_id(vacance_id).vue(as_of or self.today()))
+        return cast("dict[str, Any]",
+                    jsonable(self.vacance_par_id(vacance_id).vue(as_of or self.today())))
 
     def compter_evenements(self) -> int:
         """The number of events recorded (not the highest position: positions may skip)."""

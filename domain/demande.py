@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -21,6 +21,47 @@ SITUATION_FIELDS = ("ressources_annuelles", "unites_consommation", "dalo",
 
 
 class Demande(Aggregate):
+    if TYPE_CHECKING:  # the event classes @event defines below, as the type checker sees them
+        class Deposee(Aggregate.Created):
+            numero_unique: str
+            date_depot: date
+            demandeur_id: str
+            situation: dict[str, Any]
+            date_anciennete: date
+            anciennete_source: str | None
+            organisation: str | None
+
+        class SituationModifiee(Aggregate.Event):
+            date_effet: date
+            situation: dict[str, Any]
+
+        class DemandeurSubstitue(Aggregate.Event):
+            date_effet: date
+            date_separation: date
+            ancien_demandeur_id: str
+            nouveau_demandeur_id: str
+            date_anciennete: date
+            anciennete_source: str | None
+
+        class MembreParti(Aggregate.Event):
+            date_separation: date
+            membre_id: str
+            nouvelle_demande_id: str
+
+        class Radiee(Aggregate.Event):
+            date_effet: date
+            motif: str
+
+        class DesigneeSurVacance(Aggregate.Event):
+            date_effet: date
+            vacance_id: str
+            saisie_tardive: bool
+
+        class Attribuee(Aggregate.Event):
+            date_effet: date
+            vacance_id: str
+            logement_id: str
+
     @staticmethod
     def create_id(numero_unique: str) -> UUID:
         return demande_uuid(numero_unique)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -15,6 +15,14 @@ RESERVATAIRE_TYPES = ("etat", "collectivite", "action_logement", "autre")
 
 
 class Bailleur(Aggregate):
+    if TYPE_CHECKING:  # the event classes @event defines below, as the type checker sees them
+        class Enregistre(Aggregate.Created):
+            bailleur_id: str
+            nom: str
+
+        class Renomme(Aggregate.Event):
+            nom: str
+
     @staticmethod
     def create_id(bailleur_id: str) -> UUID:
         return bailleur_uuid(bailleur_id)
@@ -33,6 +41,16 @@ class Bailleur(Aggregate):
 
 
 class Reservataire(Aggregate):
+    if TYPE_CHECKING:  # the event classes @event defines below, as the type checker sees them
+        class Enregistre(Aggregate.Created):
+            reservataire_id: str
+            nom: str
+            type: str
+
+        class Modifie(Aggregate.Event):
+            nom: str
+            type: str
+
     @staticmethod
     def create_id(reservataire_id: str) -> UUID:
         return reservataire_uuid(reservataire_id)
@@ -54,6 +72,29 @@ class Reservataire(Aggregate):
 
 class Territoire(Aggregate):
     """An EPCI, an EPT of the métropole du Grand Paris or Paris (R-MIXITE-TERRITORY)."""
+
+    if TYPE_CHECKING:  # the event classes @event defines below, as the type checker sees them
+        class Defini(Aggregate.Created):
+            territoire_id: str
+            nom: str
+            soumis_mixite_depuis: date | None
+            ile_de_france: bool
+
+        class Modifie(Aggregate.Event):
+            nom: str
+            soumis_mixite_depuis: date | None
+            ile_de_france: bool
+
+        class SeuilPremierQuartilePublie(Aggregate.Event):
+            annee: int
+            montant_par_uc: Decimal
+            acte: str
+
+        class ObjectifsFixes(Aggregate.Event):
+            bailleur_id: str
+            annee: int
+            taux_hors_qpv_premier_quartile: Decimal
+            taux_qpv_autres_quartiles: Decimal
 
     @staticmethod
     def create_id(territoire_id: str) -> UUID:
@@ -124,6 +165,14 @@ LOGEMENT_FIELDS = ("bailleur_id", "territoire_id", "commune", "qpv", "zone_tendu
 
 class Logement(Aggregate):
     """A logement whose attributes change over time; each version holds from its date_effet."""
+
+    if TYPE_CHECKING:  # the event classes @event defines below, as the type checker sees them
+        class Caracterise(Aggregate.Created):
+            logement_id: str
+            etat: dict[str, Any]
+
+        class Modifie(Aggregate.Event):
+            etat: dict[str, Any]
 
     @staticmethod
     def create_id(logement_id: str) -> UUID:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -49,6 +49,49 @@ class Acteur:
 
 
 class Vacance(Aggregate):
+    if TYPE_CHECKING:  # the event classes @event defines below, as the type checker sees them
+        class Declaree(Aggregate.Created):
+            logement_id: str
+            date_information: date
+            logement: dict[str, Any]
+            designataire: str
+            date_limite_designation: date | None
+
+        class TourDeDesignationPasse(Aggregate.Event):
+            date_effet: date
+            designataire: str
+            motif: str
+            regle: str | None
+
+        class CandidatDesigne(Aggregate.Event):
+            date_effet: date
+            demande_id: str
+            par: str
+            organisation: str | None
+            saisie_tardive: bool
+
+        class DecisionsCommissionEnregistrees(Aggregate.Event):
+            date_effet: date
+            decisions: list[dict[str, Any]]
+
+        class RefusEnregistre(Aggregate.Event):
+            date_effet: date
+            demande_id: str
+            motif: str | None
+
+        class CandidatRetire(Aggregate.Event):
+            date_effet: date
+            demande_id: str
+            motif: str
+
+        class AttributionReservataireEchouee(Aggregate.Event):
+            date_effet: date
+            designataire: str
+
+        class BailSigne(Aggregate.Event):
+            date_effet: date
+            demande_id: str
+
     @staticmethod
     def create_id(logement_id: str, date_information: date) -> UUID:
         return vacance_uuid(logement_id, date_information)
@@ -93,11 +136,11 @@ class Vacance(Aggregate):
 
     @property
     def bailleur_id(self) -> str:
-        return self.logement["bailleur_id"]
+        return cast(str, self.logement["bailleur_id"])
 
     @property
     def reservataire_id(self) -> str | None:
-        return self.logement["reservataire_id"]
+        return cast("str | None", self.logement["reservataire_id"])
 
     def _tour_courant(self) -> int:
         return len(self.tours) - 1
@@ -115,11 +158,12 @@ class Vacance(Aggregate):
                 and jour > self.date_limite_designation
                 and not self._designations_du_tour(self._tour_courant())):
             return "bailleur"
-        return tour["designataire"]
+        return cast(str, tour["designataire"])
 
     def organisation_du(self, designataire: str) -> str | None:
-        return {"reservataire": self.reservataire_id, "bailleur": self.bailleur_id,
-                "maire": self.logement["commune"]}[designataire]
+        return cast("str | None", {"reservataire": self.reservataire_id,
+                                   "bailleur": self.bailleur_id,
+                                   "maire": self.logement["commune"]}[designataire])
 
     def candidat_a_signer(self) -> str | None:
         """The attributed household of best rank that has not refused (R-COMMISSION-NOMINATIVE)."""

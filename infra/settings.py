@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_postgres(self) -> bool:
-        return bool(self.database_url) and self.database_url.startswith(
+        return self.database_url is not None and self.database_url.startswith(
             ("postgresql://", "postgres://"))
 
     @property

@@ -10,10 +10,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 class Cursor(Protocol):
@@ -37,7 +40,7 @@ class ViewDB(Protocol):
 
 
 class _PgCursor:
-    def __init__(self, cur: Any) -> None:
+    def __init__(self, cur: psycopg.Cursor[tuple[Any, ...]]) -> None:
         self._cur = cur
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -158,7 +158,9 @@ class QuotasView(TablesView):
         """Recompute the fact of a lease (`current`: its row believed so far, or only its
         vacancy id when it has none) and replace the row if the fact changed."""
         vacance_id = current if isinstance(current, str) else current[0]
-        row = self.fact(self.aggregates.state(UUID(vacance_id), position), position)
+        # A vacancy with a lease (an event of it, a row of the table): known at `position`.
+        vacance = cast(Vacance, self.aggregates.state(UUID(vacance_id), position))
+        row = self.fact(vacance, position)
         if row == current:
             return
         cur.execute("UPDATE pv_baux SET superseded_at = ? WHERE vacance_id = ? AND "
@@ -173,7 +175,7 @@ class QuotasView(TablesView):
         reservataire_id = vacance.reservataire_id
         return fait_bail(
             vacance,
-            self.aggregates.state(UUID(bail["demande_id"]), position),
+            cast(Demande, self.aggregates.state(UUID(bail["demande_id"]), position)),
             self.aggregates.state(territoire_uuid(vacance.logement["territoire_id"]),
                                   position),
             self.aggregates.state(reservataire_uuid(reservataire_id), position)

@@ -32,11 +32,11 @@ import logging
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.sql import SQL, Identifier
@@ -266,7 +266,8 @@ def differences(app: HlmApplication, settings: StoreConfig, names: list[str] | N
     found: list[str] = []
     try:
         with built(app, settings, names, batch_size) as (shadow, runner):
-            for view in runner.views.values():
+            # `built` runs the views of select_views, all of them TablesView.
+            for view in cast("Iterable[TablesView]", runner.views.values()):
                 for table in view.tables:
                     ours, fresh = table_rows(live, table), table_rows(shadow.db, table)
                     if ours != fresh:

@@ -27,8 +27,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from uuid import UUID
+
+from eventsourcing.domain import Aggregate
 
 from domain.application import HlmApplication
 from domain.demande import Demande
@@ -53,6 +55,7 @@ from projections.quotas import (
 LOT = 5000  # notifications read per query
 ANCIENNETE = ("demande_id", "numero_unique", "statut", "demandeur_id", "date_depot",
               "date_anciennete", "anciennete_jours", "anciennete_source")
+Agregat = TypeVar("Agregat", bound=Aggregate)
 
 
 def position_connue(app: HlmApplication, known_at: datetime | None) -> int:
@@ -86,10 +89,10 @@ class Etat:
     evenements: int = 0
     aggregats: dict[UUID, Any] = field(default_factory=dict)
 
-    def tous(self, cls: type) -> list[Any]:
+    def tous(self, cls: type[Agregat]) -> list[Agregat]:
         return [a for a in self.aggregats.values() if isinstance(a, cls)]
 
-    def get(self, key: UUID, cls: type) -> Any | None:
+    def get(self, key: UUID, cls: type[Agregat]) -> Agregat | None:
         found = self.aggregats.get(key)
         return found if isinstance(found, cls) else None
 
@@ -106,7 +109,7 @@ def rejouer(app: HlmApplication, position: int, lot: int = LOT) -> Etat:
         if not notifications:
             break
         for notification in notifications:
-            event = app.mapper.to_domain_event(notification)
+            event = cast(Aggregate.Event, app.mapper.to_domain_event(notification))
             key = event.originator_id
             aggregats[key] = event.mutate(aggregats.get(key))
         etat.evenements += len(notifications)
@@ -122,7 +125,8 @@ def faits(etat: Etat) -> list[FaitBail]:
     for vacance in etat.tous(Vacance):
         if vacance.bail is None:
             continue
-        demande = etat.get(UUID(vacance.bail["demande_id"]), Demande)
+        # The leased household's demande: its events come before the lease's.
+        demande = cast(Demande, etat.get(UUID(vacance.bail["demande_id"]), Demande))
         territoire = etat.get(territoire_uuid(vacance.logement["territoire_id"]), Territoire)
         reservataire_id = vacance.reservataire_id
         reservataire = (etat.get(reservataire_uuid(reservataire_id), Reservataire)

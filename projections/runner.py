@@ -22,9 +22,10 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
@@ -63,7 +64,11 @@ _CREATE_TABLE = re.compile(r"\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)"
 class TablesView:
     """A view whose `create` runs its `ddl` statements (each idempotent)."""
 
+    name: str  # set by each view: its row in hlm_vues
     ddl: tuple[str, ...] = ()
+
+    if TYPE_CHECKING:  # defined by each view (the View protocol)
+        def apply(self, cur: Cursor, event: Any, position: int) -> None: ...
 
     def create(self, cur: Cursor) -> None:
         for statement in self.ddl:
@@ -121,7 +126,7 @@ class ViewStatus:
 
 
 class Runner:
-    def __init__(self, app: Application[Any], db: ViewDB, views: list[View],
+    def __init__(self, app: Application[Any], db: ViewDB, views: Sequence[View],
                  batch_size: int = 1000) -> None:
         self.app = app
         self.db = db

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from eventsourcing.domain import Aggregate
 
 from domain.application import HlmApplication
 from domain.ids import reservataire_uuid, territoire_uuid
@@ -33,6 +35,8 @@ from projections.semestre import lignes, rapport
 from projections.vacances import VacancesView, lire_vacance
 
 log = logging.getLogger("hlm.projections")
+
+Agregat = TypeVar("Agregat", bound=Aggregate)
 
 
 def all_views(app: HlmApplication) -> list[TablesView]:
@@ -112,12 +116,12 @@ class Projections:
         with self.db.lecture() as cur:
             return lire_vacance(cur, vacance_id, as_of, position_at(cur, known_at))
 
-    def _as_known(self, cls: type, key: Any, position: int) -> Any | None:
+    def _as_known(self, cls: type[Agregat], key: Any, position: int) -> Agregat | None:
         """A reference aggregate (territoire, réservataire) as recorded up to `position`."""
         version = version_recorded_by(self.app, key, position)
         if version is None:
             return None
-        agg = self.app.repository.get(key, version=version)
+        agg: Aggregate = self.app.repository.get(key, version=version)
         return agg if isinstance(agg, cls) else None
 
     def quotas_bailleur(self, bailleur_id: str, territoire_id: str, annee: int, as_of: date,
@@ -127,7 +131,7 @@ class Projections:
             position = position_at(cur, known_at)
             territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
             body = quotas_bailleur(cur, territoire, bailleur_id, territoire_id, annee, as_of,
-                                   position, self.settings.v20_effective_from)
+                                   position, self.app.v20_effective_from)
         return stamp(body, as_of, known_at)
 
     def rapport_semestre(self, bailleur_id: str, territoire_id: str, fin: date,
@@ -143,7 +147,7 @@ class Projections:
                 return None, rows
             territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
             comptes = comptes_bailleur(cur, bailleur_id, territoire_id, fin.year, fin, position)
-        v20 = self.settings.v20_effective_from
+        v20 = self.app.v20_effective_from
         quotas = stamp(figures_bailleur(territoire, bailleur_id, territoire_id, fin.year, fin,
                                         comptes, v20), fin, known_at)
         return rapport(fin, quotas, comptes.semestre, rows, v20), rows
@@ -156,7 +160,7 @@ class Projections:
             reservataire = self._as_known(Reservataire, reservataire_uuid(reservataire_id),
                                           position)
             body = quotas_reservataire(cur, reservataire, reservataire_id, annee, as_of,
-                                       position, self.settings.v20_effective_from)
+                                       position, self.app.v20_effective_from)
         return stamp(body, as_of, known_at)
 
 

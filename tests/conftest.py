@@ -1,4 +1,8 @@
-"""Fixtures: every store-level test runs on the embedded SQLite store and on PostgreSQL."""
+"""Fixtures: every store-level test runs on the embedded SQLite store and on PostgreSQL
+(HLM_TEST_STORES=sqlite: on SQLite only, as `make test-fast` does).
+
+Markers, set here from what a test uses: `pg` (a PostgreSQL server), `kafka` (the test
+broker); `slow` is set by the fault and fuzz modules themselves."""
 
 from __future__ import annotations
 
@@ -42,7 +46,21 @@ def _settings_for(store: str, tmp_path: Path, pg_url: str | None) -> tuple[Setti
                     database_schema=schema, pool_size=4, projector="thread"), schema
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+STORES = [s for s in os.environ.get("HLM_TEST_STORES", "sqlite,postgres").split(",") if s]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        store = callspec.params.get("settings") if callspec is not None else None
+        fixtures = getattr(item, "fixturenames", ())
+        if store == "postgres" or "pg_url" in fixtures:
+            item.add_marker(pytest.mark.pg)
+        if "broker" in fixtures:
+            item.add_marker(pytest.mark.kafka)
+
+
+@pytest.fixture(params=STORES)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
     settings, schema = _settings_for(request.param, tmp_path, pg)

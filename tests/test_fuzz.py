@@ -30,6 +30,8 @@ from infra.tokens import make_token
 from tests.conftest import SECRET, _settings_for
 from tests.helpers_sec import assert_error
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 8  # per operation and role: 26 operations x 6 roles x 2 stores
 
 

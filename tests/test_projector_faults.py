@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from domain.application import HlmApplication
 from infra.settings import Settings
@@ -25,6 +26,8 @@ from projections.runner import Runner
 from projections.service import Projections, all_views, view_db
 from tests.helpers_sec import deposer
 from tests.processes import HLM, hlm_env, stop
+
+pytestmark = pytest.mark.slow
 
 VIEWS = ("demandes", "quotas", "vacances")
 KILLS = 10

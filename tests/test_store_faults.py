@@ -26,6 +26,8 @@ from tests.kafka_broker import Broker, ce_id, read_topic
 from tests.pg import ThrowawayCluster
 from tests.processes import RelayProcess, wait_relay
 
+pytestmark = [pytest.mark.slow, pytest.mark.pg, pytest.mark.kafka]
+
 
 @pytest.fixture
 def cluster() -> Iterator[tuple[ThrowawayCluster, str]]:

@@ -123,6 +123,7 @@ def test_a_database_error_is_retried_shown_and_cleared(application: HlmApplicati
         db.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # a server's connections
 def test_the_projectors_connections_killed_mid_batch_the_views_resume(
         application: HlmApplication, settings: Settings) -> None:

@@ -43,11 +43,11 @@ def nettoyer_tables(settings: Settings) -> list[str]:
     """VACUUM (ANALYZE) the tables of VACUUMED that exist (PostgreSQL), PRAGMA optimize
     (SQLite); the tables treated."""
     if not settings.uses_postgres:
-        conn = sqlite3.connect(settings.sqlite_path, timeout=30)
+        db = sqlite3.connect(settings.sqlite_path, timeout=30)
         try:
-            conn.execute("PRAGMA optimize")
+            db.execute("PRAGMA optimize")
         finally:
-            conn.close()
+            db.close()
         return []
     assert settings.database_url is not None
     done: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from eventsourcing.postgres import PostgresFactory
@@ -29,7 +29,9 @@ class HlmPostgresFactory(PostgresFactory):
         super().__init__(env)
         extra = self.env.get(EXTRA_CONNINFO)
         if extra:
-            self.datastore.pool.kwargs.update(json.loads(extra))
+            # The library's datastore gives its pool a dict (psycopg_pool types it wider).
+            kwargs = cast("dict[str, Any]", self.datastore.pool.kwargs)
+            kwargs.update(json.loads(extra))
 
 
 def postgres_env(url: str, schema: str) -> dict[str, str]:

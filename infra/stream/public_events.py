@@ -17,11 +17,11 @@ import json
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from domain.application import HlmApplication
@@ -263,9 +263,10 @@ def _bail_signe(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
     """The lease with the household's flags at the signature date (R-Q1-THRESHOLD,
     R-PRIORITY-CATEGORIES), as known when the lease was recorded: the quota facts of
     projections.quotas, without the resources."""
-    vacance = ctx.etat(e.originator_id, position)
+    # The vacancy and the household's demande exist when the lease is recorded.
+    vacance = cast(Vacance, ctx.etat(e.originator_id, position))
     jour: date = e.date_effet
-    demande = ctx.etat(UUID(e.demande_id), position)
+    demande = cast(Demande, ctx.etat(UUID(e.demande_id), position))
     territoire = ctx.etat(territoire_uuid(vacance.logement["territoire_id"]), position)
     return ps.BailSigne(
         date_effet=jour, demande_id=e.demande_id, logement_id=vacance.logement_id,
@@ -365,7 +366,7 @@ def page(app: HlmApplication, apres: int, limite: int) -> tuple[list[PublicEvent
     return Lecteur(app).page(apres, limite)
 
 
-def _publics(app: HlmApplication, notifications: list[Any], events: list[Any],
+def _publics(app: HlmApplication, notifications: Sequence[Any], events: list[Any],
              ctx: Contexte, plier: Callable[[Any], None]) -> tuple[list[PublicEvent], int]:
     """The public form of decoded notifications; `plier` (the reader's) folds each event
     into its states just before the event's public form is built."""

@@ -45,7 +45,8 @@ def headers_of(message: Any) -> dict[str, str]:
 
 def as_line(message: Any, headers: dict[str, str]) -> dict[str, Any]:
     """The event as printed by `hlm tail`: the CloudEvents attributes and the data."""
-    attributes = {k.removeprefix("ce_"): v for k, v in headers.items() if k.startswith("ce_")}
+    attributes: dict[str, Any] = {k.removeprefix("ce_"): v for k, v in headers.items()
+                                  if k.startswith("ce_")}
     if "sequence" in attributes:
         attributes["sequence"] = int(attributes["sequence"])
     return {**attributes, "data": json.loads(message.value)}

@@ -129,7 +129,7 @@ def _vacances(app: HlmApplication, rnd: random.Random, logements: list[Any],
         designateur = (Acteur("reservataire", etat["reservataire_id"])
                        if etat["reservataire_id"] else bailleur)
         jour = info + timedelta(days=10)
-        candidats = []
+        candidats: list[str] = []
         while len(candidats) < 3 and pool:
             did, depot, _ = pool.pop()
             if depot <= jour:

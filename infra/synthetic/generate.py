@@ -539,7 +539,7 @@ class _Generateur:
         if self.c0 >= self.cible:
             raise ValueError("the reference data alone reach the number of events asked")
         premier, etendue = DEBUT.toordinal(), FIN.toordinal() - DEBUT.toordinal()
-        actions = {
+        actions: dict[str, Callable[..., None]] = {
             "situation": self._t_situation, "radiation": self._t_radiation,
             "separation": self._t_separation, "designer": self._t_designer,
             "commission": self._t_commission, "reponse": self._t_reponse,
