@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access_log import AccessLog, ensure_handler
+from api.docs import install_docs, install_openapi
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.routers import demandes, evenements, quotas, rapports, referentiel, sante, vacances
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None,
         version="1",
         description="Public HTTP contract v1. Errors: {error: {code, message, rule, details}}.",
         lifespan=lifespan,
+        # Served by api.docs from the application's own assets, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     _ = settings.secret  # a service that cannot check tokens must not start (SecretInvalide)
@@ -58,4 +62,6 @@ def create_app(settings: Settings | None = None,
     app.include_router(rapports.router)
     app.include_router(sante.router)
     app.include_router(evenements.router)
+    install_docs(app)
+    install_openapi(app)
     return app

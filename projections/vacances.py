@@ -36,14 +36,6 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS pv_vacances_lookup ON pv_vacances (vacance_id, valid_from)",
 )
 
-# Events that act on one designated demande, and whether they also need its latest act
-# (a refusal or a lease needs the decision) or only its designation.
-_SUR_LA_DESIGNATION = ("CandidatRetire",)
-_SUR_LE_DERNIER_ACTE = ("RefusEnregistre", "BailSigne")
-
-
-def _nom(event: Any) -> str:
-    return type(event).__name__
 
 
 def dates_effet(events: list[Any]) -> list[date]:
@@ -56,21 +48,22 @@ def dates_effet(events: list[Any]) -> list[date]:
             out.append(event.date_information)
             continue
         jour = max(event.date_effet, out[0])
-        nom = _nom(event)
-        if nom == "CandidatDesigne":
+        if isinstance(event, Vacance.CandidatDesigne):
             designation[event.demande_id] = dernier[event.demande_id] = jour
-        elif nom == "DecisionsCommissionEnregistrees":
+        elif isinstance(event, Vacance.DecisionsCommissionEnregistrees):
             ids = [d["demande_id"] for d in event.decisions]
             jour = max([jour, *(designation.get(x, jour) for x in ids)])
             for x in ids:
                 dernier[x] = max(dernier.get(x, jour), jour)
-        elif nom in _SUR_LA_DESIGNATION:
+        # Events that act on one designated demande: a withdrawal needs its designation
+        # only, a refusal or a lease its latest act (the decision) too.
+        elif isinstance(event, Vacance.CandidatRetire):
             jour = max(jour, designation.get(event.demande_id, jour))
             dernier[event.demande_id] = max(dernier.get(event.demande_id, jour), jour)
-        elif nom in _SUR_LE_DERNIER_ACTE:
+        elif isinstance(event, Vacance.RefusEnregistre | Vacance.BailSigne):
             jour = max(jour, dernier.get(event.demande_id, jour))
             dernier[event.demande_id] = jour
-        elif nom == "AttributionReservataireEchouee":
+        elif isinstance(event, Vacance.AttributionReservataireEchouee):
             jour = max(jour, out[i - 1])  # completed by the act recorded just before it
         out.append(jour)
     return out

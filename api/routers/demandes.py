@@ -9,13 +9,29 @@ from api.access_log import note_ids
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdChemin, IdemDep, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
+from api.responses import (
+    ECRITURE,
+    LECTURE,
+    RETARD,
+    DemandeVue,
+    HistoriqueDemande,
+    reponses,
+)
 from api.routers.common import read_or_404, respond
 from api.schemas import DemandeIn, RadiationIn, SeparationIn, SituationIn
 
 router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=DemandeVue,
+             response_description="The demande filed",
+             responses=reponses(*ECRITURE, precisions={
+                 409: "NUMERO_UNIQUE_CONFLICT: another payload for this numero_unique.",
+                 422: "DATE_FUTURE for a `date_depot` after today."},
+                 succes={200: {"model": DemandeVue,
+                               "description": "The same payload again for this "
+                                              "numero_unique: the existing demande, "
+                                              "nothing recorded (API.md, Idempotency)"}}))
 def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep, request: Request) -> JSONResponse:
     autoriser(acteur, Action.DEMANDE_DEPOSER)
@@ -24,7 +40,9 @@ def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
     return respond(resultat)
 
 
-@router.post("/{demande_id}/situation", status_code=201)
+@router.post("/{demande_id}/situation", status_code=201, response_model=DemandeVue,
+             responses=reponses(*ECRITURE, 404, precisions={
+                 409: "DEMANDE_NON_ACTIVE for a change after the demande's end."}))
 def post_situation(demande_id: IdChemin, body: SituationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
@@ -33,7 +51,11 @@ def post_situation(demande_id: IdChemin, body: SituationIn, acteur: ActeurDep, a
                                           garde=garde))
 
 
-@router.post("/{demande_id}/separation", status_code=201)
+@router.post("/{demande_id}/separation", status_code=201, response_model=DemandeVue,
+             response_description="The resulting demande (for `nouvelle_demande`, the new "
+                                  "one)",
+             responses=reponses(*ECRITURE, 404, precisions={
+                 409: "DEMANDE_NON_ACTIVE; NUMERO_UNIQUE_CONFLICT for the new demande."}))
 def post_separation(demande_id: IdChemin, body: SeparationIn, acteur: ActeurDep, app: AppDep,
                     idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
@@ -42,14 +64,19 @@ def post_separation(demande_id: IdChemin, body: SeparationIn, acteur: ActeurDep,
     return respond(resultat)
 
 
-@router.post("/{demande_id}/radiation", status_code=201)
+@router.post("/{demande_id}/radiation", status_code=201, response_model=DemandeVue,
+             responses=reponses(*ECRITURE, 404, precisions={
+                 409: "DEMANDE_NON_ACTIVE: already radiée or attributed."}))
 def post_radiation(demande_id: IdChemin, body: RadiationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
     return respond(app.radier(acteur, demande_id, body.date, body.motif, idem, garde=garde))
 
 
-@router.get("/{demande_id}")
+@router.get("/{demande_id}", response_model=DemandeVue,
+            responses=reponses(*LECTURE, 404, precisions={
+                404: "Also a demande not filed yet on `as_of` as known at `known_at`."},
+                succes={200: {"headers": RETARD}}))
 def get_demande(demande_id: IdChemin, acteur: ActeurDep, app: AppDep, vues: ProjectionsDep,
                 as_of: AsOf = None, known_at: KnownAt = None) -> JSONResponse:
     """The demande on `as_of` (default today) as recorded by `known_at` (default now),
@@ -59,7 +86,8 @@ def get_demande(demande_id: IdChemin, acteur: ActeurDep, app: AppDep, vues: Proj
                        vues.en_retard)
 
 
-@router.get("/{demande_id}/historique")
+@router.get("/{demande_id}/historique", response_model=HistoriqueDemande,
+            responses=reponses(*LECTURE, 404))
 def get_historique(demande_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSONResponse:
     """The demande's events with their actor: admin, auditeur and the registering
     organisation only."""

@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from api.auth import ActeurDep
 from api.deps import AppDep
 from api.permissions import Action, autoriser
+from api.responses import LECTURE, PageEvenements, reponses
 from infra.stream.public_events import page
-from infra.stream.public_schemas import Enveloppe
 
 router = APIRouter(prefix="/v1", tags=["événements"])
 
@@ -23,14 +22,7 @@ LIMITE_MAX = 1000
 POSITION_MAX = 2**63 - 2
 
 
-class PageEvenements(BaseModel):
-    evenements: list[Enveloppe]
-    suivant: int = Field(description="the position to pass as `apres` next time: the last "
-                                     "one served, or `apres` when there is nothing new")
-    limite: int = Field(description=f"the limit applied: `limite` capped at {LIMITE_MAX}")
-
-
-@router.get("/evenements", responses={200: {"model": PageEvenements}})
+@router.get("/evenements", response_model=PageEvenements, responses=reponses(*LECTURE))
 def get_evenements(
     acteur: ActeurDep,
     app: AppDep,

@@ -10,13 +10,17 @@ from fastapi.responses import JSONResponse
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdChemin, IdRequete, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
+from api.responses import LECTURE, RETARD, QuotasBailleur, QuotasReservataire, reponses
 from domain.acces import Cible
 
 router = APIRouter(prefix="/v1/quotas", tags=["quotas"])
 Annee = Annotated[int, Query(ge=1996, le=2100)]
+# An unknown id is not an error here: its figures are those of no lease.
+LECTURE_QUOTAS = reponses(*LECTURE, succes={200: {"headers": RETARD}})
 
 
-@router.get("/bailleurs/{bailleur_id}")
+@router.get("/bailleurs/{bailleur_id}", response_model=QuotasBailleur,
+            responses=LECTURE_QUOTAS)
 def get_quotas_bailleur(bailleur_id: IdChemin, acteur: ActeurDep, app: AppDep,
                         vues: ProjectionsDep, territoire_id: IdRequete,
                         annee: Annee, as_of: AsOf = None,
@@ -27,7 +31,8 @@ def get_quotas_bailleur(bailleur_id: IdChemin, acteur: ActeurDep, app: AppDep,
     return JSONResponse(body, headers=vues.en_retard())
 
 
-@router.get("/reservataires/{reservataire_id}")
+@router.get("/reservataires/{reservataire_id}", response_model=QuotasReservataire,
+            responses=LECTURE_QUOTAS)
 def get_quotas_reservataire(reservataire_id: IdChemin, acteur: ActeurDep, app: AppDep,
                             vues: ProjectionsDep, annee: Annee, as_of: AsOf = None,
                             known_at: KnownAt = None) -> JSONResponse:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import ActeurDep
 from api.deps import IdRequete, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
+from api.responses import LECTURE, RETARD, RapportSemestre, reponses
 from api.schemas import DATE_MAX, DATE_MIN
 from domain.acces import Cible
 from domain.errors import Invalide
@@ -23,7 +24,17 @@ from projections.semestre import COLONNES, RULE, verifier_fin
 router = APIRouter(prefix="/v1/rapports", tags=["rapports"])
 
 
-@router.get("/semestre")
+@router.get("/semestre", response_model=RapportSemestre,
+            response_description="The report as JSON; with `Accept: text/csv`, its rows "
+                                 "as CSV (columns of `attributions`)",
+            responses=reponses(*LECTURE, precisions={
+                422: "Also VALIDATION (R-SEMESTER-REPORT) when `date_fin` is neither "
+                     "30 June nor 31 December."}, succes={200: {
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+                "headers": {**RETARD, "Content-Disposition": {
+                    "description": "CSV only: attachment; filename=\"rapport-{bailleur_id}"
+                                   "-{territoire_id}-{date_fin}.csv\"",
+                    "schema": {"type": "string"}}}}}))
 def get_rapport_semestre(
     acteur: ActeurDep, vues: ProjectionsDep,
     bailleur_id: IdRequete,

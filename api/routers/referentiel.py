@@ -9,6 +9,17 @@ from fastapi.responses import JSONResponse
 from api.auth import ActeurDep
 from api.deps import AppDep, IdChemin, IdemDep
 from api.permissions import Action, autoriser
+from api.responses import (
+    ECRITURE,
+    LECTURE,
+    BailleurVue,
+    LogementVue,
+    ObjectifsFixesVue,
+    ReservataireVue,
+    SeuilPublie,
+    TerritoireVue,
+    reponses,
+)
 from api.routers.common import respond
 from api.schemas import BailleurIn, LogementIn, ObjectifsIn, ReservataireIn, SeuilIn, TerritoireIn
 from domain.serialisation import jsonable
@@ -16,21 +27,24 @@ from domain.serialisation import jsonable
 router = APIRouter(prefix="/v1", tags=["référentiel"])
 
 
-@router.put("/bailleurs/{bailleur_id}")
+@router.put("/bailleurs/{bailleur_id}", response_model=BailleurVue,
+            responses=reponses(*ECRITURE))
 def put_bailleur(bailleur_id: IdChemin, body: BailleurIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.definir_bailleur(acteur, bailleur_id, body.nom, idem))
 
 
-@router.put("/reservataires/{reservataire_id}")
+@router.put("/reservataires/{reservataire_id}", response_model=ReservataireVue,
+            responses=reponses(*ECRITURE))
 def put_reservataire(reservataire_id: IdChemin, body: ReservataireIn, acteur: ActeurDep,
                      app: AppDep, idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.definir_reservataire(acteur, reservataire_id, body.nom, body.type, idem))
 
 
-@router.put("/territoires/{territoire_id}")
+@router.put("/territoires/{territoire_id}", response_model=TerritoireVue,
+            responses=reponses(*ECRITURE))
 def put_territoire(territoire_id: IdChemin, body: TerritoireIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
@@ -38,13 +52,16 @@ def put_territoire(territoire_id: IdChemin, body: TerritoireIn, acteur: ActeurDe
                                           body.soumis_mixite_depuis, body.ile_de_france, idem))
 
 
-@router.get("/territoires/{territoire_id}")
+@router.get("/territoires/{territoire_id}", response_model=TerritoireVue,
+            responses=reponses(*LECTURE, 404))
 def get_territoire(territoire_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_LIRE)
     return JSONResponse(jsonable(app.territoire(territoire_id).vue()))
 
 
-@router.post("/territoires/{territoire_id}/seuils", status_code=201)
+@router.post("/territoires/{territoire_id}/seuils", status_code=201,
+             response_model=SeuilPublie,
+             responses=reponses(*ECRITURE, 404, precisions={404: "The territoire."}))
 def post_seuil(territoire_id: IdChemin, body: SeuilIn, acteur: ActeurDep, app: AppDep,
                idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
@@ -52,7 +69,10 @@ def post_seuil(territoire_id: IdChemin, body: SeuilIn, acteur: ActeurDep, app: A
                                      body.acte, idem))
 
 
-@router.post("/territoires/{territoire_id}/objectifs", status_code=201)
+@router.post("/territoires/{territoire_id}/objectifs", status_code=201,
+             response_model=ObjectifsFixesVue,
+             responses=reponses(*ECRITURE, 404,
+                                precisions={404: "The territoire or the bailleur."}))
 def post_objectifs(territoire_id: IdChemin, body: ObjectifsIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
@@ -61,14 +81,18 @@ def post_objectifs(territoire_id: IdChemin, body: ObjectifsIn, acteur: ActeurDep
                                        body.taux_qpv_autres_quartiles, idem))
 
 
-@router.put("/logements/{logement_id}")
+@router.put("/logements/{logement_id}", response_model=LogementVue,
+            responses=reponses(*ECRITURE, 404, precisions={
+                404: "The bailleur, territoire or réservataire.",
+                422: "DATE_FUTURE for a `date_effet` after today."}))
 def put_logement(logement_id: IdChemin, body: LogementIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.definir_logement(acteur, logement_id, body.model_dump(), idem))
 
 
-@router.get("/logements/{logement_id}")
+@router.get("/logements/{logement_id}", response_model=LogementVue,
+            responses=reponses(*LECTURE, 404))
 def get_logement(logement_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_LIRE)
     return JSONResponse(jsonable(app.logement(logement_id).vue()))

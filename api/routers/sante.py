@@ -6,17 +6,25 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ProjectionsDep
+from api.responses import Erreur, Ping, Sante
 
 router = APIRouter(prefix="/v1", tags=["santé"])
 
 
-@router.get("/ping")
+@router.get("/ping", response_model=Ping)
 def get_ping() -> JSONResponse:
     """Liveness for health checks (no token, no store access): the process answers."""
     return JSONResponse({"statut": "ok"})
 
 
-@router.get("/sante")
+@router.get("/sante", response_model=Sante, responses={
+    503: {"description": "A view stopped on an event (`statut: degrade`, this body), or "
+                         "STORE_UNAVAILABLE (the error shape) while the database cannot "
+                         "be reached",
+          "model": Sante | Erreur,
+          "headers": {"Retry-After": {"description": "with STORE_UNAVAILABLE: seconds to "
+                                                    "wait before retrying",
+                                     "schema": {"type": "integer"}}}}})
 def get_sante(vues: ProjectionsDep) -> JSONResponse:
     head = vues.app.recorder.max_notification_id() or 0
     statuses = vues.runner.statuses()

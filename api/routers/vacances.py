@@ -12,6 +12,7 @@ from api.access_log import note_ids
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdChemin, IdemDep, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser, cible_de_vacance, restreindre_vacance
+from api.responses import ECRITURE, LECTURE, RETARD, VacanceVue, reponses
 from api.routers.common import read_or_404
 from api.schemas import BailIn, DecisionsIn, DesignationIn, RefusIn, VacanceIn
 from domain.application import Resultat
@@ -24,7 +25,13 @@ def respond_vacance(acteur: Acteur, resultat: Resultat) -> JSONResponse:
     return JSONResponse(restreindre_vacance(acteur, resultat.body), status_code=resultat.status)
 
 
-@router.post("/logements/{logement_id}/vacances", status_code=201)
+@router.post("/logements/{logement_id}/vacances", status_code=201,
+             response_model=VacanceVue,
+             responses=reponses(*ECRITURE, 404, precisions={
+                 404: "The logement.",
+                 409: "VACANCE_EXISTANTE, VACANCE_OUVERTE (one open vacancy per logement).",
+                 422: "DATE_FUTURE; DATE_INCOHERENTE when the logement is not described "
+                      "on that date."}))
 def post_vacance(logement_id: IdChemin, body: VacanceIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.VACANCE_DECLARER)
@@ -34,7 +41,15 @@ def post_vacance(logement_id: IdChemin, body: VacanceIn, acteur: ActeurDep, app:
     return respond_vacance(acteur, resultat)
 
 
-@router.post("/vacances/{vacance_id}/designations", status_code=201)
+@router.post("/vacances/{vacance_id}/designations", status_code=201,
+             response_model=VacanceVue,
+             responses=reponses(*ECRITURE, 404, precisions={
+                 403: "Also when the caller is not the current `designataire`.",
+                 404: "The vacance or the demande.",
+                 409: "DELAI_DESIGNATION_EXPIRE, DEMANDE_NON_ACTIVE, DEJA_DESIGNEE, "
+                      "VACANCE_CLOTUREE, SEUIL_PREMIER_QUARTILE_ABSENT.",
+                 422: "PREMIER_QUARTILE_EXCLU (R-FAILED-QPV-TO-MAIRE), DATE_INCOHERENTE, "
+                      "DATE_FUTURE."}))
 def post_designation(vacance_id: IdChemin, body: DesignationIn, acteur: ActeurDep, app: AppDep,
                      idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
@@ -43,7 +58,14 @@ def post_designation(vacance_id: IdChemin, body: DesignationIn, acteur: ActeurDe
                                                 body.date, idem, garde=garde))
 
 
-@router.post("/vacances/{vacance_id}/decisions", status_code=201)
+@router.post("/vacances/{vacance_id}/decisions", status_code=201,
+             response_model=VacanceVue,
+             responses=reponses(*ECRITURE, 404, precisions={
+                 404: "The vacance or a demande.",
+                 409: "DEMANDE_NON_DESIGNEE, RANG_1_EN_DOUBLE, RANG_EN_DOUBLE, "
+                      "VACANCE_CLOTUREE.",
+                 422: "VOTES_CONTREDISENT_DECISION, EGALITE_NON_DEPARTAGEE, RANG_REQUIS, "
+                      "DATE_INCOHERENTE, DATE_FUTURE."}))
 def post_decisions(vacance_id: IdChemin, body: DecisionsIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep, request: Request) -> JSONResponse:
     for d in body.decisions:
@@ -54,7 +76,11 @@ def post_decisions(vacance_id: IdChemin, body: DecisionsIn, acteur: ActeurDep, a
                                                decisions, idem, garde=garde))
 
 
-@router.post("/vacances/{vacance_id}/refus", status_code=201)
+@router.post("/vacances/{vacance_id}/refus", status_code=201, response_model=VacanceVue,
+             responses=reponses(*ECRITURE, 404, precisions={
+                 404: "The vacance or the demande.",
+                 409: "AUCUNE_ATTRIBUTION, VACANCE_CLOTUREE.",
+                 422: "DATE_INCOHERENTE, DATE_FUTURE."}))
 def post_refus(vacance_id: IdChemin, body: RefusIn, acteur: ActeurDep, app: AppDep,
                idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
@@ -63,7 +89,12 @@ def post_refus(vacance_id: IdChemin, body: RefusIn, acteur: ActeurDep, app: AppD
                                                body.motif, idem, garde=garde))
 
 
-@router.post("/vacances/{vacance_id}/bail", status_code=201)
+@router.post("/vacances/{vacance_id}/bail", status_code=201, response_model=VacanceVue,
+             responses=reponses(*ECRITURE, 404, precisions={
+                 404: "The vacance or the demande.",
+                 409: "ATTRIBUTION_REQUISE, CANDIDAT_A_REFUSE, RANG_NON_PRIORITAIRE, "
+                      "DEMANDE_NON_ACTIVE, VACANCE_CLOTUREE.",
+                 422: "DATE_INCOHERENTE, DATE_FUTURE."}))
 def post_bail(vacance_id: IdChemin, body: BailIn, acteur: ActeurDep, app: AppDep,
               idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
@@ -72,7 +103,10 @@ def post_bail(vacance_id: IdChemin, body: BailIn, acteur: ActeurDep, app: AppDep
                                                    body.date_signature, idem, garde=garde))
 
 
-@router.get("/vacances/{vacance_id}")
+@router.get("/vacances/{vacance_id}", response_model=VacanceVue,
+            responses=reponses(*LECTURE, 404, precisions={
+                404: "Also a vacancy not declared yet on `as_of` as known at `known_at`."},
+                succes={200: {"headers": RETARD}}))
 def get_vacance(vacance_id: IdChemin, acteur: ActeurDep, app: AppDep, vues: ProjectionsDep,
                 as_of: AsOf = None, known_at: KnownAt = None) -> JSONResponse:
     """The cycle on `as_of` (default today), only the acts dated on or before it, as

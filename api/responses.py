@@ -1,0 +1,487 @@
+"""Response bodies of the v1 contract, for the OpenAPI document only.
+
+The routers keep returning their JSONResponse (the bytes are the domain's `vue()` and the
+read models' rows, as they always were); these models describe that JSON in the document
+(`response_model=`), together with every status a route can answer (`reponses()`): the
+error shape of the contract for every error, the framework's own validation schema never
+(api/errors.py answers validation errors in the contract's shape, `VALIDATION`).
+
+They describe what is returned today, field for field. They do not forbid other fields: the
+contract lets fields be added (API.md), so clients must not reject them;
+tests/test_openapi_document.py checks, on a real lifecycle, that every field returned is
+declared here and every declared field is returned.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.errors import RETRY_AFTER_S
+from api.limits import MAX_BODY_BYTES
+from api.schemas import Categorie, Lien
+from infra.stream.public_schemas import Enveloppe
+
+Designataire = Literal["reservataire", "bailleur", "maire"]
+TypeReservataire = Literal["etat", "collectivite", "action_logement", "autre"]
+Decision = Literal["attribution", "attribution_sous_condition", "non_attribution",
+                   "irrecevabilite"]
+MotifRadiation = Literal["attribution", "renonciation", "non_renouvellement",
+                         "irrecevabilite", "autre"]
+
+
+class Sortie(BaseModel):
+    """A response body (documentation only: the routers build the JSON themselves)."""
+
+
+# --- the error shape ----------------------------------------------------------------------
+
+class CorpsErreur(Sortie):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$",
+                      description="UPPER_SNAKE error code, e.g. VALIDATION, NOT_FOUND, "
+                                  "DELAI_DESIGNATION_EXPIRE")
+    message: str = Field(description="human text")
+    rule: str | None = Field(description="the rule id of RULES.md (R-…) that refuses, "
+                                         "or null")
+    details: dict[str, Any] = Field(description="what the caller needs to act on it; "
+                                                "for VALIDATION, `errors`: "
+                                                "[{loc, msg, type}]")
+
+
+class Erreur(Sortie):
+    """Every error body of the contract (API.md, Errors)."""
+
+    error: CorpsErreur
+
+
+# --- reference data -----------------------------------------------------------------------
+
+class BailleurVue(Sortie):
+    bailleur_id: str
+    nom: str
+
+
+class ReservataireVue(Sortie):
+    reservataire_id: str
+    nom: str
+    type: TypeReservataire
+
+
+class SeuilTerritoire(Sortie):
+    annee: int
+    montant_par_uc: float = Field(description="euros per consumption unit per year")
+    acte: str
+
+
+class ObjectifsTerritoire(Sortie):
+    bailleur_id: str
+    annee: int
+    taux_hors_qpv_premier_quartile: float
+    taux_qpv_autres_quartiles: float
+
+
+class TerritoireVue(Sortie):
+    territoire_id: str
+    nom: str
+    soumis_mixite_depuis: date | None
+    ile_de_france: bool
+    seuils: list[SeuilTerritoire] = Field(description="by year")
+    objectifs: list[ObjectifsTerritoire]
+
+
+class SeuilPublie(SeuilTerritoire):
+    """R-Q1-THRESHOLD: the threshold published for the year."""
+
+    territoire_id: str
+
+
+class ObjectifsFixesVue(ObjectifsTerritoire):
+    """R-CIA-BAILLEUR-DISTRIBUTION: the objectives set for the bailleur and year."""
+
+    territoire_id: str
+
+
+class VersionLogement(Sortie):
+    """The attributes of a logement from `date_effet` on."""
+
+    date_effet: date
+    bailleur_id: str
+    territoire_id: str
+    commune: str
+    qpv: bool
+    zone_tendue: bool
+    reservataire_id: str | None = Field(description="null: non réservé")
+
+
+class LogementVue(VersionLogement):
+    """The version in force (for a PUT: the one written; for a GET: the latest) and every
+    version."""
+
+    logement_id: str
+    historique: list[VersionLogement] = Field(description="by date_effet")
+
+
+# --- demandes -----------------------------------------------------------------------------
+
+class PersonneALoger(Sortie):
+    personne_id: str
+    lien: Lien
+
+
+class AncienneteSource(Sortie):
+    demande_id: str = Field(description="the demande whose seniority this one keeps")
+    regle: Literal["R-SENIORITY-SEPARATION"]
+
+
+class AttributionDemande(Sortie):
+    vacance_id: str
+    logement_id: str
+    date_signature: date
+
+
+class SeparationSubstitution(Sortie):
+    date_separation: date
+    mode: Literal["substitution"]
+    membre_id: str = Field(description="the member who became the demandeur")
+
+
+class SeparationNouvelleDemande(Sortie):
+    date_separation: date
+    mode: Literal["nouvelle_demande"]
+    membre_id: str = Field(description="the member who left and filed a new demande")
+    nouvelle_demande_id: str
+
+
+Separation = Annotated[SeparationSubstitution | SeparationNouvelleDemande,
+                       Field(discriminator="mode")]
+
+
+class DemandeVue(Sortie):
+    """The demande on `as_of` (API.md, Demandes)."""
+
+    demande_id: str
+    numero_unique: str
+    organisation: str | None = Field(description="the registering organisation (null: "
+                                                 "admin)")
+    statut: Literal["active", "attribuee", "radiee"]
+    demandeur_id: str
+    date_depot: date
+    date_anciennete: date = Field(description="the date seniority runs from")
+    anciennete_jours: int = Field(description="`as_of` minus `date_anciennete`, in days")
+    anciennete_source: AncienneteSource | None
+    ressources_annuelles: float | None = Field(description="euros per year (null: not "
+                                                           "given for a new demande of a "
+                                                           "separation)")
+    unites_consommation: float | None
+    ressources_par_uc: float | None
+    dalo: bool
+    categories_prioritaires: list[Categorie]  # type: ignore[valid-type]
+    categories_en_vigueur: list[Categorie] = Field(  # type: ignore[valid-type]
+        description="those the law in force on `as_of` lists (R-PRIORITY-CATEGORIES)")
+    personnes_a_loger: list[PersonneALoger]
+    relogement_renouvellement_urbain: bool
+    motif_radiation: MotifRadiation | None
+    attribution: AttributionDemande | None
+    separations: list[Separation]
+    as_of: date
+
+
+class ActeurEnregistre(Sortie):
+    """Who recorded the event (API.md: every event records the actor)."""
+
+    sub: str
+    role: str
+    organisation: str | None
+    type_organisation: str | None
+    request_id: str | None
+
+
+class EvenementHistorique(Sortie):
+    type: str
+    version: int
+    date_effet: date | None
+    enregistre_le: datetime
+    position: int | None
+    acteur: ActeurEnregistre | None
+    saisie_tardive: bool
+    donnees: dict[str, Any] = Field(description="the event's data as recorded")
+
+
+class HistoriqueDemande(Sortie):
+    demande_id: str = Field(description="as given in the path")
+    evenements: list[EvenementHistorique] = Field(description="in order")
+
+
+# --- the attribution cycle ----------------------------------------------------------------
+
+class TourDesignation(Sortie):
+    designataire: Designataire
+    depuis: date
+    motif: Literal["delai_expire", "echec_reservataire"] | None
+    regle: str | None
+
+
+class VotesVue(Sortie):
+    pour: int
+    contre: int
+    voix_maire: Literal["pour", "contre"] | None
+
+
+class RefusVue(Sortie):
+    date: date
+    motif: str | None = Field(description="null for a réservataire or commune reading "
+                                          "another organisation's candidate")
+
+
+class RetraitVue(Sortie):
+    date: date
+    motif: Literal["radiation", "attribuee_ailleurs"]
+
+
+# In DesignationVue's body `date` names its field, not the type: there the type is Jour.
+Jour = date
+
+
+class DesignationVue(Sortie):
+    demande_id: str
+    date: date
+    par: Designataire
+    organisation: str | None
+    saisie_tardive: bool
+    tour: int
+    statut: Literal["designee", "attribuee", "attribuee_sous_condition", "non_attribuee",
+                    "irrecevable", "refusee", "retiree", "bail_signe"]
+    decision: Decision | None
+    rang: int | None
+    motif: str | None
+    votes: VotesVue | None
+    departage_maire: bool = Field(description="R-COMMISSION-TIE-BREAK-MAIRE")
+    date_commission: Jour | None
+    refus: RefusVue | None
+    retrait: RetraitVue | None
+
+
+class BailVue(Sortie):
+    demande_id: str
+    date_signature: date
+
+
+class VacanceVue(Sortie):
+    """The whole state of the cycle on `as_of` (API.md, The attribution cycle)."""
+
+    vacance_id: str
+    logement_id: str
+    bailleur_id: str
+    territoire_id: str
+    commune: str
+    qpv: bool
+    zone_tendue: bool
+    reservataire_id: str | None
+    date_information: date
+    designataire: Designataire | None = Field(description="who may designate now (null "
+                                                          "once the lease is signed)")
+    organisation_designataire: str | None
+    date_limite_designation: date | None = Field(description="R-RESERVATAIRE-DELAI-1-MOIS")
+    statut: Literal["en_attente_designation", "candidats_designes", "attribuee",
+                    "bail_signe"]
+    tours: list[TourDesignation]
+    attribution_reservataire_echouee: date | None
+    designations: list[DesignationVue]
+    candidat_a_signer: str | None
+    bail: BailVue | None
+
+
+# --- quotas and reports -------------------------------------------------------------------
+
+class FluxSemestre(Sortie):
+    """The hors-QPV flux of R-QUOTA-HORS-QPV-Q1-25 (for a semester: compliance is judged
+    on the year)."""
+
+    attributions: int
+    premier_quartile: int
+    reloges: int
+    eligibles: int
+    taux: float | None
+    objectif: float | None
+
+
+class BlocHorsQpv(FluxSemestre):
+    """R-QUOTA-HORS-QPV-Q1-25."""
+
+    conforme: bool | None
+
+
+class BlocQpv(Sortie):
+    """R-QUOTA-QPV-50."""
+
+    attributions: int
+    autres_quartiles: int
+    taux: float | None
+    objectif: float | None
+    conforme: bool | None
+
+
+class BlocNonReserves(Sortie):
+    """R-NONRESERVE-25-DALO."""
+
+    attributions: int
+    dalo_ou_prioritaires: int
+    taux: float | None
+    objectif: float | None
+    conforme: bool | None
+
+
+class SemestreQuotas(Sortie):
+    """R-6-MONTH-FLUX-INJUNCTION."""
+
+    debut: date
+    fin: date
+    hors_qpv_taux_6_mois: float | None
+    injonction: bool
+
+
+class QuotasBailleur(Sortie):
+    bailleur_id: str
+    territoire_id: str
+    annee: int
+    hors_qpv: BlocHorsQpv
+    qpv: BlocQpv
+    non_reserves: BlocNonReserves
+    semestre: SemestreQuotas
+    as_of: date
+    known_at: datetime | None
+
+
+class QuotasReservataire(Sortie):
+    """R-COLLECTIVITE-25-DALO."""
+
+    reservataire_id: str
+    annee: int
+    attributions: int
+    dalo_ou_prioritaires: int
+    taux: float | None
+    objectif: float | None
+    conforme: bool | None
+    as_of: date
+    known_at: datetime | None
+
+
+class PeriodeRapport(Sortie):
+    debut: date
+    fin: date
+
+
+
+
+class LigneRapport(Sortie):
+    """One hors-QPV lease of the semester (also one row of the CSV form)."""
+
+    vacance_id: str
+    demande_id: str
+    date_signature: date
+    reservataire_id: str | None
+    reservataire_type: TypeReservataire | None
+    premier_quartile: bool
+    reloge: bool
+    eligible: bool
+
+
+class RapportSemestre(Sortie):
+    """R-SEMESTER-REPORT."""
+
+    regle: Literal["R-SEMESTER-REPORT"]
+    bailleur_id: str
+    territoire_id: str
+    periode: PeriodeRapport
+    echeance: date
+    exigible: bool
+    semestre: FluxSemestre
+    annee: BlocHorsQpv
+    injonction: bool
+    attributions: list[LigneRapport]
+    as_of: date
+    known_at: datetime | None
+
+
+# --- health and the event feed ------------------------------------------------------------
+
+class Ping(Sortie):
+    statut: Literal["ok"]
+
+
+class EtatVue(Sortie):
+    nom: str
+    position: int
+    retard: int
+    erreur: str | None = Field(description="an event the view failed on: it stopped")
+    erreur_transitoire: str | None = Field(description="the database failed under the "
+                                                       "projector, retrying")
+    mis_a_jour: str | None
+
+
+class Sante(Sortie):
+    statut: Literal["ok", "transitoire", "degrade"]
+    position_magasin: int
+    vues: list[EtatVue]
+
+
+class PageEvenements(Sortie):
+    evenements: list[Enveloppe]
+    suivant: int = Field(description="the position to pass as `apres` next time: the last "
+                                     "one served, or `apres` when there is nothing new")
+    limite: int = Field(description="the limit applied: `limite` capped at the maximum")
+
+
+# --- the responses of each route ----------------------------------------------------------
+
+_ERREURS = {
+    400: "BAD_REQUEST: an empty Idempotency-Key.",
+    401: "UNAUTHENTICATED or TOKEN_EXPIRED: no bearer token, or not a valid one.",
+    403: "FORBIDDEN: the role or the organisation does not allow this action (judged "
+         "before any state).",
+    404: "NOT_FOUND: an id of the path or of the body is unknown.",
+    409: "A state conflict: a business rule of the cycle, CONCURRENT_WRITE, or "
+         "IDEMPOTENCY_KEY_REUSED (the same Idempotency-Key with another request).",
+    413: f"PAYLOAD_TOO_LARGE: a body over {MAX_BODY_BYTES} bytes.",
+    422: "VALIDATION: malformed or invalid input (the framework's errors in "
+         "`details.errors`), or a business validation code (DATE_FUTURE, DATE_INCOHERENTE, "
+         "…).",
+    503: "STORE_UNAVAILABLE: the database cannot be reached; retry after `Retry-After` "
+         "seconds.",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": f"seconds ({RETRY_AFTER_S})",
+                          "schema": {"type": "integer"}}},
+}
+# Reads of the views: set only when the views stayed behind the store past the wait bound.
+RETARD = {
+    "X-HLM-Position": {"description": "the store position the answer reflects (only when "
+                                      "the views are behind)",
+                       "schema": {"type": "integer"}},
+    "X-HLM-Retard": {"description": "how many positions the answer is behind the store",
+                     "schema": {"type": "integer"}},
+}
+
+LECTURE = (401, 403, 422, 503)
+ECRITURE = (400, 401, 403, 409, 413, 422, 503)
+
+
+def reponses(*statuts: int, precisions: dict[int, str] | None = None,
+             succes: dict[int | str, dict[str, Any]] | None = None
+             ) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each error status with the contract's error schema
+    (`precisions` appended to the generic description), and `succes`, extra success
+    entries (FastAPI merges one for the route's own status with its response)."""
+    out: dict[int | str, dict[str, Any]] = dict(succes or {})
+    for statut in sorted(set(statuts)):
+        description = _ERREURS[statut]
+        if precisions and statut in precisions:
+            description = f"{description} {precisions[statut]}"
+        entry: dict[str, Any] = {"model": Erreur, "description": description}
+        if statut in _HEADERS:
+            entry["headers"] = _HEADERS[statut]
+        out[statut] = entry
+    return out
