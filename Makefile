@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ test: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+# The unit and service tiers on the embedded store only (no server, no broker, no faults):
+# the quick check while working; `make test` runs everything.
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	HLM_TEST_STORES=sqlite $(BIN)/pytest -q -m "not slow and not pg and not kafka" \
+		tests/unit tests/service
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ error shape of the contract for every error, the framework's own validation sche
 
 They describe what is returned today, field for field. They do not forbid other fields: the
 contract lets fields be added (API.md), so clients must not reject them;
-tests/test_openapi_document.py checks, on a real lifecycle, that every field returned is
+tests/e2e/test_openapi_document.py checks, on a real lifecycle, that every field returned is
 declared here and every declared field is returned.
 """
 

@@ -14,7 +14,7 @@ everything without `known_at`), folds every aggregate in memory with the events'
 
 It does not read the read-model tables and does not use what makes them bitemporal
 (believed ranges of positions, timelines, the views' aggregate cache): it is what those are
-checked against (tests/test_agreement.py). It shares with the views only the domain (the
+checked against (tests/integration/test_agreement.py). It shares with the views only the domain (the
 aggregates and their rules) and two pure functions of projections/quotas.py: the lease fact
 of a vacancy (`fait_bail`) and the figures from counts (`figures_bailleur`,
 `figures_reservataire`). The counts themselves are made here in Python, independently of the

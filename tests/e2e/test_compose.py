@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 from infra.cli.main import app
 from infra.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 APP_SERVICES = ("init", "api", "projector", "relay")
@@ -149,7 +149,7 @@ def test_the_dockerfile_installs_every_package_and_runs_an_existing_command() ->
 
 def test_http_health_checks_hit_routes_the_api_serves(client) -> None:
     """The api service's health check URL is a route of the app, answered without a token."""
-    compose = Path(__file__).resolve().parents[1] / "docker-compose.yml"
+    compose = Path(__file__).resolve().parents[2] / "docker-compose.yml"
     paths = re.findall(r"http://127\.0\.0\.1:8000(/[\w/]+)", compose.read_text())
     assert paths, "no HTTP health check found in docker-compose.yml"
     for path in paths:

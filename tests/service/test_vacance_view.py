@@ -216,7 +216,7 @@ def test_unknown_ids_are_404_and_writers_only_roles_403(monde: Monde) -> None:
         r = monde.client.get(f"/v1/vacances/{vid.upper()}", headers=monde.auth(role, org))
         assert r.status_code == 200, (role, r.text)
         assert r.json()["vacance_id"] == vid
-    # The commune reads only the vacancies handed to the maire (tests/test_trust.py).
+    # The commune reads only the vacancies handed to the maire (tests/service/test_trust.py).
     assert_error(monde.client.get(f"/v1/vacances/{vid}", headers=monde.auth("commune", COMMUNE)),
                  403, "FORBIDDEN")
 

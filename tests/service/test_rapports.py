@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.helpers_lifecycle import assert_error
-from tests.test_quotas import Parc
+from tests.service.test_quotas import Parc
 
 URL = "/v1/rapports/semestre?bailleur_id=B1&territoire_id=T1"
 

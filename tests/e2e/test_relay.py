@@ -90,7 +90,7 @@ def test_every_event_is_published_once_in_order_with_cloudevents_headers(
             "ce_type": event.type, "ce_source": SOURCE, "ce_time": event.enregistre_le,
             "ce_subject": event.subject, "ce_sequence": f"{event.position:020d}",
             "content-type": "application/json",
-            # the actor, as far as the stream may tell (tests/test_trust.py)
+            # the actor, as far as the stream may tell (tests/service/test_trust.py)
             **({ACTOR_ROLE_HEADER: event.acteur_role} if event.acteur_role else {}),
             **({ACTOR_ORG_TYPE_HEADER: event.acteur_type_organisation}
                if event.acteur_type_organisation else {})}

@@ -53,7 +53,7 @@ from tests.helpers_public import (
     raw_events,
 )
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 ADMIN = Acteur("admin")
 
 

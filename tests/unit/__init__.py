@@ -1,0 +1,1 @@
+"""Unit tier: aggregates and rules in memory, no store (milliseconds)."""
