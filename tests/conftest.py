@@ -21,6 +21,7 @@ from infra.persistence.store import init_store
 from infra.settings import Settings
 from tests.helpers_http import SECRET, bearer
 from tests.helpers_lifecycle import Monde
+from tests.helpers_sec import World, seed_world
 from tests.kafka_broker import Broker
 from tests.pg import DEFAULT_URL, ThrowawayCluster, answers
 
@@ -95,6 +96,12 @@ def auth() -> Callable[..., dict[str, str]]:
 def monde(client: TestClient, auth: Callable[..., dict[str, str]]) -> Monde:
     """The lifecycle builder of tests/helpers_lifecycle.py with its reference data set up."""
     return Monde(client, auth).referentiel()
+
+
+@pytest.fixture
+def world(application: HlmApplication) -> World:
+    """The small territory of tests/helpers_sec.py, seeded through the application."""
+    return seed_world(application)
 
 
 @pytest.fixture

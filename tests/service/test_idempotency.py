@@ -6,17 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from domain.application import HlmApplication
 from domain.ids import demande_uuid
-from tests.helpers_sec import B1, World, assert_error, bearer, demande_json, seed_world
-
-
-@pytest.fixture
-def world(application: HlmApplication) -> World:
-    return seed_world(application)
+from tests.helpers_sec import B1, World, assert_error, bearer, demande_json
 
 
 def _h(key: str | None, role: str = "admin", org: str | None = None,

@@ -32,15 +32,8 @@ from tests.helpers_sec import (
     demande_json,
     deposer,
     seed_reference,
-    seed_world,
     token,
 )
-
-
-@pytest.fixture
-def world(application: HlmApplication) -> World:
-    return seed_world(application)
-
 
 Call = tuple[str, str, dict[str, Any] | None]
 

@@ -29,13 +29,7 @@ from tests.helpers_sec import (
     bearer,
     declarer,
     demande_json,
-    seed_world,
 )
-
-
-@pytest.fixture
-def world(application: HlmApplication) -> World:
-    return seed_world(application)
 
 
 def _file_as_b1(client: TestClient, numero: str, **overrides: Any) -> str:

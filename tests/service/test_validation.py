@@ -22,16 +22,10 @@ from tests.helpers_sec import (
     assert_error,
     bearer,
     demande_json,
-    seed_world,
 )
 
 ADMIN_H = bearer("admin")
 MISSING = object()
-
-
-@pytest.fixture
-def world(application: HlmApplication) -> World:
-    return seed_world(application)
 
 
 def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
