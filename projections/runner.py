@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from eventsourcing.application import Application
@@ -34,6 +33,7 @@ from projections.aggregates import AggregateCache
 from projections.bitemporal import Timelines
 from projections.db import Cursor, ViewDB
 from projections.retries import Backoff, is_transient
+from projections.tracked import Batch, Positions, Tracked, Wakeup
 
 log = logging.getLogger("hlm.projections")
 
@@ -43,6 +43,7 @@ TRACKING_DDL = (
 )
 # `erreur`: an event the view's code failed on (stays until fixed and rebuilt);
 # `erreur_transitoire`: the database failed under the runner, retried until it succeeds.
+POSITIONS = Positions("hlm_vues")
 
 
 class View(Protocol):
@@ -125,7 +126,11 @@ class ViewStatus:
     erreur_transitoire: str | None = None
 
 
-class Runner:
+class Runner(Tracked[tuple[Notification, Any]]):
+    """The views' follower of the tracked loop (`projections.tracked`): one batch read and
+    decoded once for every running view, each view applying it and moving its own row of
+    `hlm_vues` in its own transaction."""
+
     def __init__(self, app: Application[Any], db: ViewDB, views: Sequence[View],
                  batch_size: int = 1000) -> None:
         self.app = app
@@ -136,6 +141,8 @@ class Runner:
         # Per view, the position this runner last brought it to: its caches hold what it
         # saw up to there. A different position in `hlm_vues` means someone else moved it.
         self._known: dict[str, int] = {}
+        # Per running view, the position found in `hlm_vues` at the start of the step.
+        self._starts: dict[str, int] = {}
         # The database failure the runner is retrying after, if any (also written to
         # `hlm_vues` when the database takes it, for the other processes to show).
         self.transitoire: str | None = None
@@ -146,8 +153,7 @@ class Runner:
             _add_transient_column(cur, self.db.dialect)
             for view in self.views.values():
                 view.create(cur)
-                cur.execute("INSERT INTO hlm_vues (nom, position) SELECT ?, 0 WHERE NOT EXISTS "
-                            "(SELECT 1 FROM hlm_vues WHERE nom = ?)", (view.name, view.name))
+                POSITIONS.add(cur, view.name)
 
     def statuses(self) -> dict[str, ViewStatus]:
         with self.db.lecture() as cur:
@@ -163,37 +169,40 @@ class Runner:
         A batch superseded by another writer (see the module doc) is dropped and the step
         starts again from the positions found in `hlm_vues`, a few times at most: if another
         runner keeps moving the views first, it is doing the work."""
-        for _ in range(3):
-            applied, superseded = self._step()
-            if applied or not superseded:
-                return applied
-        return 0
+        return super().step()
 
-    def _step(self) -> tuple[int, bool]:
+    def committed(self) -> int | None:
+        """The lowest position of the running views; the caches of a view another writer
+        moved are dropped first."""
         statuses = self.statuses()
-        running = {n: s for n, s in statuses.items() if s.erreur is None}
-        if not running:
-            return 0, False
-        for name, status in running.items():
-            if self._known.get(name) != status.position:
+        self._starts = {n: s.position for n, s in statuses.items() if s.erreur is None}
+        if not self._starts:
+            return None
+        for name, position in self._starts.items():
+            if self._known.get(name) != position:
                 self._reset(name)
-        start = min(s.position for s in running.values()) + 1
-        notifications = self.app.recorder.select_notifications(start, self.batch_size)
+        return min(self._starts.values())
+
+    def read(self, after: int) -> Batch[tuple[Notification, Any]] | None:
+        notifications = self.app.recorder.select_notifications(after + 1, self.batch_size)
         if not notifications:
-            return 0, False
+            return None
         events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
+        return Batch(after, notifications[-1].id, events)
+
+    def handle(self, batch: Batch[tuple[Notification, Any]]) -> int | None:
         applied, superseded = 0, False
-        for name, status in running.items():
-            todo = [(n, e) for n, e in events if n.id > status.position]
+        for name, start in self._starts.items():
+            todo = [(n, e) for n, e in batch.items if n.id > start]
             if todo:
-                done = self._apply_batch(self.views[name], status.position, todo)
+                done = self._apply_batch(self.views[name], start, todo)
                 if done is None:
                     superseded = True
                 else:
                     applied = max(applied, done)
         with self._advanced:
             self._advanced.notify_all()
-        return applied, superseded
+        return applied if applied or not superseded else None
 
     def _reset(self, name: str) -> None:
         self._known.pop(name, None)
@@ -226,16 +235,13 @@ class Runner:
         statement) and what the view left pending flushed once at the end; a failure then
         raises `_Together`. Otherwise each event's writes are flushed after it, so that a
         failure names its event."""
-        now = datetime.now(UTC).isoformat()
         end = todo[-1][0].id if todo else start
         flush = getattr(view, "flush", None)
         try:
             with self.db.transaction() as cur:
-                cur.execute("UPDATE hlm_vues SET position = ?, erreur = ?, mis_a_jour = ?, "
-                            "erreur_transitoire = NULL "
-                            "WHERE nom = ? AND position = ? AND erreur IS NULL RETURNING nom",
-                            (end, error, now, view.name, start))
-                if cur.fetchone() is None:
+                if not POSITIONS.move(cur, view.name, start, end,
+                                      columns={"erreur": error, "erreur_transitoire": None},
+                                      where="erreur IS NULL"):
                     raise _Superseded
                 pipeline = getattr(cur, "pipeline", None) if together else None
                 with pipeline() if pipeline is not None else contextlib.nullcontext():
@@ -264,12 +270,6 @@ class Runner:
         self._known[view.name] = end
         return True
 
-    def catch_up(self) -> int:
-        total = 0
-        while n := self.step():
-            total += n
-        return total
-
     def lag(self) -> dict[str, int]:
         head = self.app.recorder.max_notification_id() or 0
         return {n: head - s.position for n, s in self.statuses().items()}
@@ -287,30 +287,26 @@ class Runner:
             with self._advanced:
                 self._advanced.wait(min(remaining, 0.05))
 
-    def run(self, stop: threading.Event, poll: float = 0.2) -> None:
-        """Step until `stop`. A step that fails (the database down or in conflict; what an
-        event causes is recorded per view and does not get here) is tried again after a
-        backoff of 0.1 s to 5 s, and shown as `erreur_transitoire` until one succeeds."""
-        backoff = Backoff()
-        while not stop.is_set():
-            try:
-                applied = self.step()
-            except Exception as exc:
-                message = f"{type(exc).__name__}: {exc}".strip()[:500]
-                wait = backoff.next()
-                if is_transient(exc):
-                    log.warning("projection step failed (%s); retrying in %.1f s", message,
-                                wait)
-                else:
-                    log.exception("projection step failed; retrying in %.1f s", wait)
-                self._signal(message)
-                stop.wait(wait)
-                continue
-            if self.transitoire is not None:
-                self._signal(None)
-            backoff.reset()
-            if not applied:
-                stop.wait(poll)
+    def run(self, stop: threading.Event, poll: float = 0.2, *,
+            wakeup: Wakeup | None = None, backoff: Backoff | None = None) -> None:
+        """Step until `stop`, sleeping on `wakeup` when idle (the store's NOTIFY on
+        PostgreSQL; default: `poll` seconds). A step that fails (the database down or in
+        conflict; what an event causes is recorded per view and does not get here) is tried
+        again after a backoff of 0.1 s to 5 s, and shown as `erreur_transitoire` until one
+        succeeds."""
+        super().run(stop, poll, wakeup=wakeup, backoff=backoff)
+
+    def failed(self, exc: Exception, wait: float) -> None:
+        message = f"{type(exc).__name__}: {exc}".strip()[:500]
+        if is_transient(exc):
+            log.warning("projection step failed (%s); retrying in %.1f s", message, wait)
+        else:
+            log.exception("projection step failed; retrying in %.1f s", wait)
+        self._signal(message)
+
+    def recovered(self) -> None:
+        if self.transitoire is not None:
+            self._signal(None)
 
     def _signal(self, message: str | None) -> None:
         """Show (or clear) the failure being retried, here and, when the database takes

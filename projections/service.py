@@ -32,6 +32,7 @@ from projections.quotas import (
 )
 from projections.runner import Runner, TablesView
 from projections.semestre import lignes, rapport
+from projections.tracked import StoreWakeup, standby
 from projections.vacances import VacancesView, lire_vacance
 
 log = logging.getLogger("hlm.projections")
@@ -67,17 +68,25 @@ class Projections:
 
     def start_in_thread(self) -> None:
         def work() -> None:
-            while not self._stop.is_set():
-                if self.lock.acquire():
-                    try:
-                        self.runner.run(self._stop)
-                    finally:
-                        self.lock.release()
-                    return
-                self._stop.wait(2.0)  # another projector works on these views
+            # another projector works on these views: wait for it to stop
+            if not standby(self.lock, self._stop):
+                return
+            try:
+                self.run(self._stop)
+            finally:
+                self.lock.release()
 
         self._thread = threading.Thread(target=work, name="hlm-projector", daemon=True)
         self._thread.start()
+
+    def run(self, stop: threading.Event, poll: float = 0.2) -> None:
+        """Run the runner (the lock held) until `stop`, woken by the store's commits on
+        PostgreSQL (`StoreWakeup`), else every `poll` seconds."""
+        wakeup = StoreWakeup(self.app, self.settings, log)
+        try:
+            self.runner.run(stop, poll, wakeup=wakeup)
+        finally:
+            wakeup.close()
 
     def stop(self) -> None:
         self._stop.set()

@@ -194,7 +194,7 @@ def project(batch_size: int = typer.Option(1000, help="Events per transaction"))
     console.print("projector running; lag per view: "
                   f"{vues.runner.lag()}")
     try:
-        vues.runner.run(stop)
+        vues.run(stop)  # woken by the store's commits on PostgreSQL
     finally:
         vues.lock.release()
         vues.stop()
@@ -370,6 +370,7 @@ def relay(ctx: typer.Context,
     from infra.persistence.store import open_application
     from infra.stream.relay import StoreWakeup, relay_for
     from projections.service import view_db
+    from projections.tracked import standby
 
     _log_to_stderr()
     log = logging.getLogger("hlm.relay")
@@ -381,15 +382,11 @@ def relay(ctx: typer.Context,
     db = view_db(settings)
     relayeur = relay_for(application, settings, db, batch_size=batch_size)
     lock = settings.lock(f"relay-{relayeur.nom}")
-    wakeup = StoreWakeup(application, settings)
+    wakeup = StoreWakeup(application, settings, log)
     try:
-        said = False
-        while not lock.acquire():
-            if not said:
-                log.info("another relay works on this store; waiting as a standby")
-                said = True
-            if stop.wait(2.0):
-                return
+        if not standby(lock, stop, waiting=lambda: log.info(
+                "another relay works on this store; waiting as a standby")):
+            return
         relayeur.setup()  # the position as the previous relay left it
         status = relayeur.status()
         log.info("relay to topic %s on %s from position %d (head %d, lag %d events, "

@@ -22,21 +22,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
-from psycopg.sql import SQL, Identifier
 
 from domain.application import HlmApplication
 from infra.settings import Settings
-from infra.stream.public_events import Lecteur
+from infra.stream.public_events import Lecteur, PublicEvent
 from projections.db import ViewDB
+from projections.retries import Backoff
+from projections.tracked import Batch, Positions, Tracked, Wakeup
+from projections.tracked import StoreWakeup as StoreWakeup  # hlm relay's wake-up, from here
 
 log = logging.getLogger("hlm.relay")
 
 POSITION_DDL = ("CREATE TABLE IF NOT EXISTS hlm_relais (nom TEXT PRIMARY KEY, "
                 "position BIGINT NOT NULL, mis_a_jour TEXT)")
+POSITIONS = Positions("hlm_relais")
 
 # How long one attempt may wait for the broker before the relay calls it an outage and
 # starts again with a fresh producer (kafka-python retries by itself within this time).
@@ -58,46 +60,10 @@ class RelayStatus:
         return max(0, self.tete - self.position)
 
 
-class StoreWakeup:
-    """Sleeps between polls; on PostgreSQL wakes up at once on the store's NOTIFY (sent by
-    every insert of the library's recorder, on a channel named after the events table), so
-    the relay's latency is not its poll period. The channel is database-wide: a write in
-    another schema of the same database only causes a spare look at the store."""
+class Relay(Tracked[PublicEvent]):
+    """The relay's follower of the tracked loop (`projections.tracked`): a batch is a page
+    of public events, published and acknowledged before its end is committed."""
 
-    def __init__(self, app: HlmApplication, settings: Settings) -> None:
-        self._conn: psycopg.Connection[Any] | None = None
-        channel = getattr(app.recorder, "channel_name", None)
-        if settings.uses_postgres and channel:
-            assert settings.database_url is not None
-            try:
-                self._conn = psycopg.connect(settings.database_url, autocommit=True)
-                self._conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
-            except psycopg.Error:
-                log.warning("cannot LISTEN on the store; polling only", exc_info=True)
-                self.close()
-
-    def wait(self, stop: threading.Event, timeout: float) -> None:
-        if self._conn is None:
-            stop.wait(timeout)
-            return
-        deadline = time.monotonic() + timeout
-        try:
-            # in slices, so that a stop request is seen within half a second
-            while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
-                if list(self._conn.notifies(timeout=min(left, 0.5), stop_after=1)):
-                    return
-        except psycopg.Error:
-            log.warning("store notifications lost; polling only", exc_info=True)
-            self.close()
-            stop.wait(timeout)
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-
-class Relay:
     def __init__(self, app: HlmApplication, db: ViewDB, *, bootstrap: str, topic: str,
                  batch_size: int = 500, partitions: int = 6, nom: str = "kafka") -> None:
         self.app = app
@@ -112,6 +78,7 @@ class Relay:
         self._published = 0
         self._last_lag_log = 0.0
         self._idle = False
+        self._failing = False
         # Goes through the stream in order: the same pages as public_events.page, faster.
         self._lecteur = Lecteur(app)
 
@@ -120,8 +87,7 @@ class Relay:
     def setup(self) -> None:
         with self.db.transaction() as cur:
             cur.execute(POSITION_DDL)
-            cur.execute("INSERT INTO hlm_relais (nom, position) SELECT ?, 0 WHERE NOT EXISTS "
-                        "(SELECT 1 FROM hlm_relais WHERE nom = ?)", (self.nom, self.nom))
+            POSITIONS.add(cur, self.nom)
         self.position = self.status().position
 
     def status(self) -> RelayStatus:
@@ -134,11 +100,18 @@ class Relay:
             return RelayStatus(self.nom, 0, tete, None)
         return RelayStatus(self.nom, int(row[0]), tete, row[1])
 
-    def _commit(self, position: int) -> None:
+    def _commit(self, start: int, end: int) -> bool:
+        """Move the position from `start` to `end`; False when the row no longer held
+        `start` (another writer moved it): the relay goes on from the table's position."""
         with self.db.transaction() as cur:
-            cur.execute("UPDATE hlm_relais SET position = ?, mis_a_jour = ? WHERE nom = ?",
-                        (position, datetime.now(UTC).isoformat(), self.nom))
-        self.position = position
+            moved = POSITIONS.move(cur, self.nom, start, end)
+        if moved:
+            self.position = end
+            return True
+        self.setup()  # the table's position (its row again, at 0, if it was deleted)
+        log.warning("relay position moved by another writer (%d, not %d); going on from "
+                    "there", self.position, start)
+        return False
 
     # -- broker -----------------------------------------------------------------------------
 
@@ -190,28 +163,37 @@ class Relay:
     def step(self) -> int:
         """Publish the next batch and commit the position once the broker acknowledged it;
         the number of events published."""
-        events, suivante = self._lecteur.page(self.position, self.batch_size)
+        return super().step()
+
+    def committed(self) -> int:
+        return self.position
+
+    def read(self, after: int) -> Batch[PublicEvent] | None:
+        events, suivante = self._lecteur.page(after, self.batch_size)
+        if not events and suivante <= after:
+            return None
+        return Batch(after, suivante, events)
+
+    def handle(self, batch: Batch[PublicEvent]) -> int | None:
+        """Send the batch, wait for every acknowledgement (a delivery error raises), then
+        commit its end: the position never passes an unacknowledged message. A page of
+        events none of which is public only moves the position."""
+        events = batch.items
+        if events:
+            producer = self.connect()
+            futures = [producer.send(self.topic, key=e.kafka_key(), value=e.kafka_value(),
+                                     headers=e.kafka_headers()) for e in events]
+            producer.flush()
+            for future in futures:
+                future.get(timeout=DELIVERY_TIMEOUT_MS / 1000)  # raises the delivery error
+        if not self._commit(batch.start, batch.end):
+            return None
         if not events:
-            if suivante > self.position:
-                self._commit(suivante)
             return 0
-        producer = self.connect()
-        futures = [producer.send(self.topic, key=e.kafka_key(), value=e.kafka_value(),
-                                 headers=e.kafka_headers()) for e in events]
-        producer.flush()
-        for future in futures:
-            future.get(timeout=DELIVERY_TIMEOUT_MS / 1000)  # raises the delivery error
-        self._commit(suivante)
         self._published += len(events)
         self._idle = False
         self._log_lag(events[-1].enregistre_le)
         return len(events)
-
-    def catch_up(self) -> int:
-        total = 0
-        while n := self.step():
-            total += n
-        return total
 
     def _log_lag(self, enregistre_le: str | None, every: float = 10.0) -> None:
         now = time.monotonic()
@@ -227,43 +209,44 @@ class Relay:
         log.info("relay at position %d, head %d: lag %d events%s (%d published since start)",
                  self.position, tete, max(0, tete - self.position), age, self._published)
 
-    def run(self, stop: threading.Event, poll: float = 0.5, max_backoff: float = 10.0,
-            wakeup: StoreWakeup | None = None) -> None:
-        backoff = 0.5
-        failing = False
-        while not stop.is_set():
-            try:
-                self.connect()  # at once, not at the first event: the topic exists early
-                n = self.step()
-            except Exception as exc:  # broker or store unavailable: say so, wait, retry
-                self.disconnect()  # a fresh producer next time (new broker state, new ids)
-                if isinstance(exc, KafkaError):
-                    log.warning("broker %s unavailable (%s: %s); retrying from position %d "
-                                "in %.1f s", self.bootstrap, type(exc).__name__, exc,
-                                self.position, backoff)
-                else:
-                    log.exception("relay step failed at position %d; retrying in %.1f s",
-                                  self.position, backoff)
-                failing = True
-                stop.wait(backoff)
-                backoff = min(max_backoff, backoff * 2)
-                continue
-            if failing:
-                log.info("broker %s reachable again, store readable; going on from "
-                         "position %d", self.bootstrap, self.position)
-                failing = False
-                self._last_lag_log = 0.0
-            backoff = 0.5
-            if not n:
-                if self._published and not self._idle:
-                    log.info("relay caught up at position %d (%d published since start)",
-                             self.position, self._published)
-                    self._idle = True
-                    self._last_lag_log = 0.0  # the next burst logs its lag at once
-                if wakeup is not None:
-                    wakeup.wait(stop, poll)
-                else:
-                    stop.wait(poll)
+    def run(self, stop: threading.Event, poll: float = 0.5, max_backoff: float = 10.0, *,
+            wakeup: Wakeup | None = None, backoff: Backoff | None = None) -> None:
+        """Publish until `stop`, sleeping on `wakeup` when idle (`StoreWakeup`: the store's
+        NOTIFY on PostgreSQL; default: `poll` seconds); a broker or store failure is retried
+        from the committed position after a backoff of 0.5 s up to `max_backoff`."""
+        if backoff is None:
+            backoff = Backoff(first=min(0.5, max_backoff), cap=max_backoff)
+        super().run(stop, poll, wakeup=wakeup, backoff=backoff)
+
+    def attempt(self) -> int:
+        self.connect()  # at once, not at the first event: the topic exists early
+        return self.step()
+
+    def failed(self, exc: Exception, wait: float) -> None:
+        """Broker or store unavailable: say so (the loop waits and retries)."""
+        self.disconnect()  # a fresh producer next time (new broker state, new ids)
+        if isinstance(exc, KafkaError):
+            log.warning("broker %s unavailable (%s: %s); retrying from position %d "
+                        "in %.1f s", self.bootstrap, type(exc).__name__, exc,
+                        self.position, wait)
+        else:
+            log.exception("relay step failed at position %d; retrying in %.1f s",
+                          self.position, wait)
+        self._failing = True
+
+    def recovered(self) -> None:
+        if self._failing:
+            log.info("broker %s reachable again, store readable; going on from "
+                     "position %d", self.bootstrap, self.position)
+            self._failing = False
+            self._last_lag_log = 0.0
+
+    def idle(self) -> None:
+        if self._published and not self._idle:
+            log.info("relay caught up at position %d (%d published since start)",
+                     self.position, self._published)
+            self._idle = True
+            self._last_lag_log = 0.0  # the next burst logs its lag at once
 
     def close(self) -> None:
         self.disconnect(timeout=5)
