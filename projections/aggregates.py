@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.application import Application
+from domain.application import HlmApplication
 
 
-def version_recorded_by(app: Application[Any], key: Any, position: int) -> int | None:
+def version_recorded_by(app: HlmApplication, key: UUID, position: int) -> int | None:
     """The last version of an aggregate recorded at or before `position`."""
-    positions = app.side.positions(key)  # type: ignore[attr-defined]
-    recorded = [version for version, (at, _) in positions.items() if at <= position]
-    return max(recorded) if recorded else None
+    return app.side.version_a(key, position)
 
 
 class AggregateCache:
-    def __init__(self, app: Application[Any], size: int = 20_000) -> None:
+    def __init__(self, app: HlmApplication, size: int = 20_000) -> None:
         self.app = app
         self.size = size
         self._cache: OrderedDict[Any, Any] = OrderedDict()

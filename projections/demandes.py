@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from eventsourcing.application import Application
-
+from domain.application import HlmApplication
 from domain.demande import Demande
 from domain.rules.priorities import r_priority_categories
 from domain.serialisation import to_json
@@ -42,7 +41,7 @@ class DemandesView(TablesView):
     name = "demandes"
     ddl = DDL
 
-    def __init__(self, app: Application[Any]) -> None:
+    def __init__(self, app: HlmApplication) -> None:
         self.aggregates = AggregateCache(app)
         self.timelines = Timelines("pv_demandes", "demande_id")
 

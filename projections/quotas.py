@@ -24,8 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
-from eventsourcing.application import Application
-
+from domain.application import HlmApplication
 from domain.demande import Demande
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Reservataire, Territoire
@@ -124,7 +123,7 @@ class QuotasView(TablesView):
     name = "quotas"
     ddl = DDL
 
-    def __init__(self, app: Application[Any]) -> None:
+    def __init__(self, app: HlmApplication) -> None:
         self.aggregates = AggregateCache(app)
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:

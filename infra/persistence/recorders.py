@@ -181,6 +181,15 @@ class HlmSQLiteRecorder(_Expiry, SQLiteApplicationRecorder):
                         for row in c.fetchall()]
         return sorted(out, key=lambda pair: pair[0])
 
+    def version_a(self, originator_id: UUID, position: int) -> int | None:
+        """The aggregate's last version recorded at or before `position` (one statement on
+        the aggregate's own rows)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT max(originator_version) FROM {self.events_table_name} "
+                      "WHERE originator_id = ? AND rowid <= ?", (originator_id.hex, position))
+            row = c.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -266,6 +275,10 @@ class HlmPostgresRecorder(_Expiry, PostgresApplicationRecorder):
             "FROM {schema}.{table} WHERE originator_id = ANY(%s) AND notification_id <= %s "
             "ORDER BY notification_id").format(schema=schema,
                                                table=Identifier(self.events_table_name))
+        self._sql_version_a = SQL(
+            "SELECT max(originator_version) AS v FROM {schema}.{table} "
+            "WHERE originator_id = %s AND notification_id <= %s"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
         self._sql_positions = SQL(
             "SELECT e.originator_version, e.notification_id, r.enregistre_le "
             "FROM {schema}.{table} e LEFT JOIN {schema}.hlm_enregistrements r "
@@ -359,6 +372,14 @@ class HlmPostgresRecorder(_Expiry, PostgresApplicationRecorder):
             return [(row["notification_id"], StoredEvent(
                 originator_id=row["originator_id"], originator_version=row["originator_version"],
                 topic=row["topic"], state=bytes(row["state"]))) for row in curs.fetchall()]
+
+    def version_a(self, originator_id: UUID, position: int) -> int | None:
+        """The aggregate's last version recorded at or before `position` (one statement on
+        the aggregate's own rows, through the (originator_id, version) key)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._sql_version_a, (originator_id, position), prepare=True)
+            row = curs.fetchone()
+        return int(row["v"]) if row and row["v"] is not None else None
 
     def positions(self, originator_id: UUID) -> dict[int, tuple[int, datetime | None]]:
         with self.datastore.transaction(commit=False) as curs:
