@@ -10,8 +10,9 @@ from pydantic import AfterValidator
 
 from api.auth import ActeurDep
 from api.errors import ApiError
+from api.idempotence import CleIdempotence
 from api.schemas import DATE_MAX, DATE_MIN
-from domain.application import CleIdempotence, HlmApplication
+from domain.application import HlmApplication
 from projections.service import Projections
 
 

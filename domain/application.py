@@ -8,11 +8,8 @@ EcritureConcurrente (409 CONCURRENT_WRITE); a rejected command records nothing.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar, cast
@@ -40,6 +37,7 @@ from domain.ids import (
     reservataire_uuid,
     territoire_uuid,
 )
+from domain.issue import Issue, Memo, Rejoue
 from domain.referentiel import LOGEMENT_FIELDS, Bailleur, Logement, Reservataire, Territoire
 from domain.rules.priorities import is_known_code
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
@@ -58,30 +56,6 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
-
-
-@dataclass(frozen=True)
-class CleIdempotence:
-    """An Idempotency-Key, scoped to the caller, with the fingerprint of the request."""
-
-    cle: str
-    empreinte: str
-
-    @classmethod
-    def de(cls, sub: str, key: str, methode: str, chemin: str, corps: bytes) -> CleIdempotence:
-        # The same JSON written with another key order or spacing is the same request.
-        # Not JSON, or nested past the parser's depth: the bytes themselves are the request.
-        with contextlib.suppress(ValueError, RecursionError):
-            corps = json.dumps(json.loads(corps), sort_keys=True,
-                               separators=(",", ":")).encode()
-        digest = hashlib.sha256(methode.encode() + b" " + chemin.encode() + b"\n" + corps)
-        return cls(cle=f"{sub}:{key}", empreinte=digest.hexdigest())
-
-
-@dataclass(frozen=True)
-class Resultat:
-    status: int
-    body: dict[str, Any]
 
 
 class SideStore(Protocol):
@@ -221,34 +195,35 @@ class HlmApplication(Application[UUID]):
     def executer(
         self,
         acteur: Acteur,
-        idem: CleIdempotence | None,
-        commande: Callable[[], tuple[list[Aggregate], Resultat]],
-    ) -> Resultat:
+        memo: Memo | None,
+        commande: Callable[[], tuple[list[Aggregate], Issue]],
+    ) -> Issue | Rejoue:
         """Run a command once per idempotency key, saving its aggregates atomically with
-        its actor."""
-        if idem is not None:
-            previous = self._rejouer(idem)
+        its actor and what the memo remembers of its issue; under a key already used, the
+        answer remembered (Rejoue)."""
+        if memo is not None:
+            previous = self._rejouer(memo)
             if previous is not None:
                 return previous
         try:
-            aggregates, resultat = commande()
+            aggregates, issue = commande()
         except DomainError:
             # A twin request with the same key may have committed since the check above
             # (the state then refuses the command, e.g. DEJA_DESIGNEE): answer as it did.
-            if idem is not None:
-                previous = self._rejouer(idem)
+            if memo is not None:
+                previous = self._rejouer(memo)
                 if previous is not None:
                     return previous
             raise
-        body = jsonable(resultat.body)
+        issue = Issue(cast("dict[str, Any]", jsonable(issue.corps)), issue.nouveau)
         record = None
-        if idem is not None:
-            record = (idem.cle, idem.empreinte, resultat.status, json.dumps(body))
+        if memo is not None:
+            record = (memo.cle, memo.empreinte, *memo.memoriser(issue))
         try:
             self.save(*aggregates, idempotence=record, acteur=self.metadonnees(acteur))
         except IntegrityError:
-            if idem is not None:
-                previous = self._rejouer(idem)
+            if memo is not None:
+                previous = self._rejouer(memo)
                 if previous is not None:
                     return previous
             # The state the command lost to explains the conflict best (e.g. the other
@@ -257,51 +232,51 @@ class HlmApplication(Application[UUID]):
             raise EcritureConcurrente(
                 "Another command changed the same records first; read again and retry."
             ) from None
-        return Resultat(resultat.status, body)
+        return issue
 
-    def _rejouer(self, idem: CleIdempotence) -> Resultat | None:
-        found = self.side.lire_idempotence(idem.cle)
+    def _rejouer(self, memo: Memo) -> Rejoue | None:
+        found = self.side.lire_idempotence(memo.cle)
         if found is None:
             return None
-        empreinte, status, body = found
-        if empreinte != idem.empreinte:
+        empreinte, statut, reponse = found
+        if empreinte != memo.empreinte:
             raise Conflit("This Idempotency-Key was used with another request.",
                           code="IDEMPOTENCY_KEY_REUSED")
-        return Resultat(status, json.loads(body))
+        return Rejoue(statut, json.loads(reponse))
 
     # --- reference data ------------------------------------------------------------------
 
     def definir_bailleur(self, acteur: Acteur, bailleur_id: str, nom: str,
-                         idem: CleIdempotence | None = None) -> Resultat:
+                         memo: Memo | None = None) -> Issue | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             agg = self._existe(bailleur_uuid(bailleur_id))
             if agg is None:
                 agg = Bailleur(bailleur_id=bailleur_id, nom=nom)
             elif agg.nom != nom:
                 agg.renommer(nom)
-            return [agg], Resultat(200, agg.vue())
+            return [agg], Issue(agg.vue(), nouveau=bool(agg.pending_events))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def definir_reservataire(self, acteur: Acteur, reservataire_id: str, nom: str, type_: str,
-                             idem: CleIdempotence | None = None) -> Resultat:
+                             memo: Memo | None = None) -> Issue | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             agg = self._existe(reservataire_uuid(reservataire_id))
             if agg is None:
                 agg = Reservataire(reservataire_id=reservataire_id, nom=nom, type=type_)
             elif (agg.nom, agg.type) != (nom, type_):
                 agg.modifier(nom=nom, type=type_)
-            return [agg], Resultat(200, agg.vue())
+            return [agg], Issue(agg.vue(), nouveau=bool(agg.pending_events))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def definir_territoire(self, acteur: Acteur, territoire_id: str, nom: str,
                            soumis_mixite_depuis: date | None, ile_de_france: bool,
-                           idem: CleIdempotence | None = None) -> Resultat:
+                           memo: Memo | None = None) -> Issue | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             agg = self._existe(territoire_uuid(territoire_id))
             if agg is None:
                 agg = Territoire(territoire_id=territoire_id, nom=nom,
@@ -311,9 +286,9 @@ class HlmApplication(Application[UUID]):
                     nom, soumis_mixite_depuis, ile_de_france):
                 agg.modifier(nom=nom, soumis_mixite_depuis=soumis_mixite_depuis,
                              ile_de_france=ile_de_france)
-            return [agg], Resultat(200, agg.vue())
+            return [agg], Issue(agg.vue(), nouveau=bool(agg.pending_events))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def territoire(self, territoire_id: str) -> Territoire:
         return self._charger(Territoire, territoire_uuid(territoire_id), "territoire_id",
@@ -321,37 +296,36 @@ class HlmApplication(Application[UUID]):
 
     def publier_seuil(self, acteur: Acteur, territoire_id: str, annee: int,
                       montant_par_uc: Decimal, acte: str,
-                      idem: CleIdempotence | None = None) -> Resultat:
+                      memo: Memo | None = None) -> Issue | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             agg = self.territoire(territoire_id)
             agg.publier_seuil(annee=annee, montant_par_uc=montant_par_uc, acte=acte)
-            return [agg], Resultat(201, {"territoire_id": territoire_id,
-                                         **agg.seuils[annee]})
+            return [agg], Issue({"territoire_id": territoire_id, **agg.seuils[annee]})
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def fixer_objectifs(self, acteur: Acteur, territoire_id: str, bailleur_id: str, annee: int,
                         taux_hors_qpv: Decimal, taux_qpv: Decimal,
-                        idem: CleIdempotence | None = None) -> Resultat:
+                        memo: Memo | None = None) -> Issue | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             agg = self.territoire(territoire_id)
             self._charger(Bailleur, bailleur_uuid(bailleur_id), "bailleur_id", bailleur_id)
             agg.fixer_objectifs(bailleur_id=bailleur_id, annee=annee,
                                 taux_hors_qpv_premier_quartile=taux_hors_qpv,
                                 taux_qpv_autres_quartiles=taux_qpv)
-            return [agg], Resultat(201, {"territoire_id": territoire_id,
-                                         **agg.objectifs[f"{bailleur_id}/{annee}"]})
+            return [agg], Issue({"territoire_id": territoire_id,
+                                 **agg.objectifs[f"{bailleur_id}/{annee}"]})
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def definir_logement(self, acteur: Acteur, logement_id: str, etat: dict[str, Any],
-                         idem: CleIdempotence | None = None) -> Resultat:
+                         memo: Memo | None = None) -> Issue | Rejoue:
 
         self.verifier_passe(date_effet=etat["date_effet"])
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             self._charger(Bailleur, bailleur_uuid(etat["bailleur_id"]), "bailleur_id",
                           etat["bailleur_id"])
             self.territoire(etat["territoire_id"])
@@ -364,9 +338,10 @@ class HlmApplication(Application[UUID]):
                 agg = Logement(logement_id=logement_id, etat=clean)
             elif agg.version_du(clean["date_effet"]) != clean:
                 agg.modifier(etat=clean)
-            return [agg], Resultat(200, agg.vue(clean["date_effet"]))
+            return [agg], Issue(agg.vue(clean["date_effet"]),
+                               nouveau=bool(agg.pending_events))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def logement(self, logement_id: str) -> Logement:
         return self._charger(Logement, logement_uuid(logement_id), "logement_id", logement_id)
@@ -385,13 +360,13 @@ class HlmApplication(Application[UUID]):
         return Cible(organisation=demande.organisation)
 
     def deposer_demande(self, acteur: Acteur, payload: dict[str, Any],
-                        idem: CleIdempotence | None = None) -> Resultat:
+                        memo: Memo | None = None) -> Issue | Rejoue:
         """The registering organisation (the bailleur's org; none for admin) is recorded at
         filing: it alone, with admin, changes the demande afterwards."""
         self.verifier_passe(date_depot=payload["date_depot"])
         self._verifier_categories(payload["categories_prioritaires"])
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             existing = self._existe(demande_uuid(payload["numero_unique"]))
             situation = {k: payload[k] for k in SITUATION_FIELDS}
             if existing is not None:
@@ -402,15 +377,15 @@ class HlmApplication(Application[UUID]):
                     raise Conflit("Another demande has this numéro unique.",
                                   code="NUMERO_UNIQUE_CONFLICT",
                                   details={"demande_id": str(existing.id)})
-                return [], Resultat(200, existing.vue(self._as_of(existing)))
+                return [], Issue(existing.vue(self._as_of(existing)), nouveau=False)
             demande = Demande(
                 numero_unique=payload["numero_unique"], date_depot=payload["date_depot"],
                 demandeur_id=payload["demandeur_id"], situation=situation,
                 date_anciennete=payload["date_depot"], anciennete_source=None,
                 organisation=acteur.org)
-            return [demande], Resultat(201, demande.vue(self._as_of(demande)))
+            return [demande], Issue(demande.vue(self._as_of(demande)))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def _as_of(self, demande: Demande) -> date:
         return max(self.today(), demande.date_depot)
@@ -422,33 +397,33 @@ class HlmApplication(Application[UUID]):
 
     def modifier_situation(self, acteur: Acteur, demande_id: str, jour: date,
                            changements: dict[str, Any],
-                           idem: CleIdempotence | None = None, garde: Garde = libre
-                           ) -> Resultat:
+                           memo: Memo | None = None, garde: Garde = libre
+                           ) -> Issue | Rejoue:
         self.verifier_passe(date=jour)
         if "categories_prioritaires" in changements:
             self._verifier_categories(changements["categories_prioritaires"])
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             demande = self._demande_gardee(demande_id, garde)
             demande.modifier_situation(jour, changements)
-            return [demande], Resultat(201, demande.vue(max(jour, self._as_of(demande))))
+            return [demande], Issue(demande.vue(max(jour, self._as_of(demande))))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def separer(self, acteur: Acteur, demande_id: str, payload: dict[str, Any],
-                idem: CleIdempotence | None = None, garde: Garde = libre) -> Resultat:
+                memo: Memo | None = None, garde: Garde = libre) -> Issue | Rejoue:
         self.verifier_passe(date_separation=payload["date_separation"],
                             date_substitution=payload.get("date_substitution"),
                             date_depot=payload.get("date_depot"))
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             demande = self._demande_gardee(demande_id, garde)
             membre = payload["membre_id"]
             date_sep = payload["date_separation"]
             if payload["mode"] == "substitution":
                 jour = payload.get("date_substitution") or date_sep
                 demande.substituer(membre, date_sep, jour)
-                return [demande], Resultat(201, demande.vue(max(jour, self._as_of(demande))))
+                return [demande], Issue(demande.vue(max(jour, self._as_of(demande))))
             if not payload.get("numero_unique") or not payload.get("date_depot"):
                 raise Invalide("A new demande needs its numero_unique and date_depot.",
                                details={"champs": ["numero_unique", "date_depot"]})
@@ -470,20 +445,20 @@ class HlmApplication(Application[UUID]):
             nouvelle = actes.separer_vers_nouvelle_demande(
                 demande, membre, date_sep, payload["numero_unique"], payload["date_depot"],
                 situation)
-            return [demande, nouvelle], Resultat(201, nouvelle.vue(self._as_of(nouvelle)))
+            return [demande, nouvelle], Issue(nouvelle.vue(self._as_of(nouvelle)))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def radier(self, acteur: Acteur, demande_id: str, jour: date, motif: str,
-               idem: CleIdempotence | None = None, garde: Garde = libre) -> Resultat:
+               memo: Memo | None = None, garde: Garde = libre) -> Issue | Rejoue:
         self.verifier_passe(date=jour)
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             demande = self._demande_gardee(demande_id, garde)
             touched = actes.radier(demande, self.vacance_par_id, jour, motif)
-            return touched, Resultat(201, demande.vue(max(jour, self.today())))
+            return touched, Issue(demande.vue(max(jour, self.today())))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def historique(self, demande_id: str, garde: Garde = libre) -> list[dict[str, Any]]:
         """The demande's events in order, each with who recorded it (actor metadata), when
@@ -526,12 +501,12 @@ class HlmApplication(Application[UUID]):
         return vacance
 
     def declarer_vacance(self, acteur: Acteur, logement_id: str, date_information: date,
-                         idem: CleIdempotence | None = None, garde: Garde = libre
-                         ) -> Resultat:
+                         memo: Memo | None = None, garde: Garde = libre
+                         ) -> Issue | Rejoue:
         """One open vacancy per logement: it closes with its lease (docs/DECISIONS.md)."""
         self.verifier_passe(date_information=date_information)
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             logement = self.logement(logement_id)
             etat = logement.etat_au(date_information)
             # The organisation is judged before the date: a logement not described yet on
@@ -554,18 +529,18 @@ class HlmApplication(Application[UUID]):
                 raise Conflit("This logement already has an open vacancy: it closes with "
                               "its lease.", code="VACANCE_OUVERTE",
                               details={"vacance_id": ouverte})
-            return [vacance], Resultat(201, self._vue_vacance(vacance))
+            return [vacance], Issue(self._vue_vacance(vacance))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def _vue_vacance(self, vacance: Vacance) -> dict[str, Any]:
         return vacance.vue(max(self.today(), vacance.date_information))
 
     def designer(self, acteur: Acteur, vacance_id: str, demande_id: str, jour: date,
-                 idem: CleIdempotence | None = None, garde: Garde = libre) -> Resultat:
+                 memo: Memo | None = None, garde: Garde = libre) -> Issue | Rejoue:
         self.verifier_passe(date=jour)
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             vacance = self._vacance_gardee(vacance_id, garde)
             demande = self.demande_par_id(demande_id)
             demande.verifier_active()
@@ -578,49 +553,49 @@ class HlmApplication(Application[UUID]):
                                        territoire.seuil_pour(jour.year), self.today())
             demande.designee_sur(date_effet=jour, vacance_id=str(vacance.id),
                                  saisie_tardive=tardive)
-            return [vacance, demande], Resultat(201, self._vue_vacance(vacance))
+            return [vacance, demande], Issue(self._vue_vacance(vacance))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def decider(self, acteur: Acteur, vacance_id: str, date_commission: date,
-                decisions: list[dict[str, Any]], idem: CleIdempotence | None = None,
-                garde: Garde = libre) -> Resultat:
+                decisions: list[dict[str, Any]], memo: Memo | None = None,
+                garde: Garde = libre) -> Issue | Rejoue:
         self.verifier_passe(date_commission=date_commission)
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             vacance = self._vacance_gardee(vacance_id, garde)
             resolved = [{**d, "demande_id": str(self.demande_par_id(d["demande_id"]).id)}
                         for d in decisions]
             vacance.decider(date_commission, resolved)
-            return [vacance], Resultat(201, self._vue_vacance(vacance))
+            return [vacance], Issue(self._vue_vacance(vacance))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def refuser(self, acteur: Acteur, vacance_id: str, demande_id: str, jour: date,
-                motif: str | None, idem: CleIdempotence | None = None,
-                garde: Garde = libre) -> Resultat:
+                motif: str | None, memo: Memo | None = None,
+                garde: Garde = libre) -> Issue | Rejoue:
         self.verifier_passe(date=jour)
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             vacance = self._vacance_gardee(vacance_id, garde)
             demande = self.demande_par_id(demande_id)
             vacance.refuser(str(demande.id), jour, motif)
-            return [vacance], Resultat(201, self._vue_vacance(vacance))
+            return [vacance], Issue(self._vue_vacance(vacance))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def signer_bail(self, acteur: Acteur, vacance_id: str, demande_id: str,
-                    date_signature: date, idem: CleIdempotence | None = None,
-                    garde: Garde = libre) -> Resultat:
+                    date_signature: date, memo: Memo | None = None,
+                    garde: Garde = libre) -> Issue | Rejoue:
         self.verifier_passe(date_signature=date_signature)
 
-        def run() -> tuple[list[Aggregate], Resultat]:
+        def run() -> tuple[list[Aggregate], Issue]:
             vacance = self._vacance_gardee(vacance_id, garde)
             demande = self.demande_par_id(demande_id)
             touched = actes.signer_bail(vacance, demande, self.vacance_par_id, date_signature)
-            return touched, Resultat(201, self._vue_vacance(vacance))
+            return touched, Issue(self._vue_vacance(vacance))
 
-        return self.executer(acteur, idem, run)
+        return self.executer(acteur, memo, run)
 
     def vacance(self, vacance_id: str, as_of: date | None = None) -> dict[str, Any]:
         """The vacancy as its aggregate shows it (tests compare the read model with it)."""

@@ -54,7 +54,7 @@ def demande_json(numero: str, **overrides: Any) -> dict[str, Any]:
 def deposer(app: HlmApplication, numero: str, **overrides: Any) -> str:
     """File a demande through the application service (as the API would) and return its id."""
     payload = DemandeIn(**demande_json(numero, **overrides)).model_dump()
-    return app.deposer_demande(ADMIN, payload).body["demande_id"]
+    return app.deposer_demande(ADMIN, payload).corps["demande_id"]
 
 
 def seed_reference(app: HlmApplication) -> None:
@@ -80,7 +80,7 @@ def logement_non_reserve(app: HlmApplication, logement_id: str) -> str:
 
 
 def declarer(app: HlmApplication, logement_id: str, jour: date = date(2024, 3, 1)) -> str:
-    return app.declarer_vacance(ADMIN, logement_id, jour).body["vacance_id"]
+    return app.declarer_vacance(ADMIN, logement_id, jour).corps["vacance_id"]
 
 
 @dataclass

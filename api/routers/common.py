@@ -7,12 +7,15 @@ from uuid import UUID
 
 from fastapi.responses import JSONResponse
 
-from domain.application import Resultat
+from api.idempotence import Methode, reponse
 from domain.errors import Introuvable
+from domain.issue import Issue, Rejoue
 
 
-def respond(resultat: Resultat) -> JSONResponse:
-    return JSONResponse(resultat.body, status_code=resultat.status)
+def respond(resultat: Issue | Rejoue, methode: Methode) -> JSONResponse:
+    """A command's answer: its status for the route's method (a replay, as first answered)."""
+    statut, corps = reponse(methode, resultat)
+    return JSONResponse(corps, status_code=statut)
 
 
 def read_or_404(what: str, raw_id: str, as_of: date, known_at: datetime | None,

@@ -36,8 +36,8 @@ def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep, request: Request) -> JSONResponse:
     autoriser(acteur, Action.DEMANDE_DEPOSER)
     resultat = app.deposer_demande(acteur, body.model_dump(), idem)
-    note_ids(request, demande_id=resultat.body.get("demande_id"))
-    return respond(resultat)
+    note_ids(request, demande_id=resultat.corps.get("demande_id"))
+    return respond(resultat, "POST")
 
 
 @router.post("/{demande_id}/situation", status_code=201, response_model=DemandeVue,
@@ -48,7 +48,7 @@ def post_situation(demande_id: IdChemin, body: SituationIn, acteur: ActeurDep, a
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
     changes = body.model_dump(exclude={"date"}, exclude_none=True)
     return respond(app.modifier_situation(acteur, demande_id, body.date, changes, idem,
-                                          garde=garde))
+                                          garde=garde), "POST")
 
 
 @router.post("/{demande_id}/separation", status_code=201, response_model=DemandeVue,
@@ -60,8 +60,8 @@ def post_separation(demande_id: IdChemin, body: SeparationIn, acteur: ActeurDep,
                     idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
     resultat = app.separer(acteur, demande_id, body.model_dump(), idem, garde=garde)
-    note_ids(request, demande_id=resultat.body.get("demande_id"))  # the new one, if any
-    return respond(resultat)
+    note_ids(request, demande_id=resultat.corps.get("demande_id"))  # the new one, if any
+    return respond(resultat, "POST")
 
 
 @router.post("/{demande_id}/radiation", status_code=201, response_model=DemandeVue,
@@ -70,7 +70,8 @@ def post_separation(demande_id: IdChemin, body: SeparationIn, acteur: ActeurDep,
 def post_radiation(demande_id: IdChemin, body: RadiationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
-    return respond(app.radier(acteur, demande_id, body.date, body.motif, idem, garde=garde))
+    return respond(app.radier(acteur, demande_id, body.date, body.motif, idem, garde=garde),
+                   "POST")
 
 
 @router.get("/{demande_id}", response_model=DemandeVue,

@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1", tags=["référentiel"])
 def put_bailleur(bailleur_id: IdChemin, body: BailleurIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.definir_bailleur(acteur, bailleur_id, body.nom, idem))
+    return respond(app.definir_bailleur(acteur, bailleur_id, body.nom, idem), "PUT")
 
 
 @router.put("/reservataires/{reservataire_id}", response_model=ReservataireVue,
@@ -40,7 +40,8 @@ def put_bailleur(bailleur_id: IdChemin, body: BailleurIn, acteur: ActeurDep, app
 def put_reservataire(reservataire_id: IdChemin, body: ReservataireIn, acteur: ActeurDep,
                      app: AppDep, idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.definir_reservataire(acteur, reservataire_id, body.nom, body.type, idem))
+    return respond(app.definir_reservataire(acteur, reservataire_id, body.nom, body.type, idem),
+                   "PUT")
 
 
 @router.put("/territoires/{territoire_id}", response_model=TerritoireVue,
@@ -49,7 +50,8 @@ def put_territoire(territoire_id: IdChemin, body: TerritoireIn, acteur: ActeurDe
                    idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.definir_territoire(acteur, territoire_id, body.nom,
-                                          body.soumis_mixite_depuis, body.ile_de_france, idem))
+                                          body.soumis_mixite_depuis, body.ile_de_france, idem),
+                   "PUT")
 
 
 @router.get("/territoires/{territoire_id}", response_model=TerritoireVue,
@@ -66,7 +68,7 @@ def post_seuil(territoire_id: IdChemin, body: SeuilIn, acteur: ActeurDep, app: A
                idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.publier_seuil(acteur, territoire_id, body.annee, body.montant_par_uc,
-                                     body.acte, idem))
+                                     body.acte, idem), "POST")
 
 
 @router.post("/territoires/{territoire_id}/objectifs", status_code=201,
@@ -78,7 +80,7 @@ def post_objectifs(territoire_id: IdChemin, body: ObjectifsIn, acteur: ActeurDep
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
     return respond(app.fixer_objectifs(acteur, territoire_id, body.bailleur_id, body.annee,
                                        body.taux_hors_qpv_premier_quartile,
-                                       body.taux_qpv_autres_quartiles, idem))
+                                       body.taux_qpv_autres_quartiles, idem), "POST")
 
 
 @router.put("/logements/{logement_id}", response_model=LogementVue,
@@ -88,7 +90,7 @@ def post_objectifs(territoire_id: IdChemin, body: ObjectifsIn, acteur: ActeurDep
 def put_logement(logement_id: IdChemin, body: LogementIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.definir_logement(acteur, logement_id, body.model_dump(), idem))
+    return respond(app.definir_logement(acteur, logement_id, body.model_dump(), idem), "PUT")
 
 
 @router.get("/logements/{logement_id}", response_model=LogementVue,

@@ -11,18 +11,21 @@ from fastapi.responses import JSONResponse
 from api.access_log import note_ids
 from api.auth import ActeurDep
 from api.deps import AppDep, AsOf, IdChemin, IdemDep, KnownAt, ProjectionsDep
+from api.idempotence import reponse
 from api.permissions import Action, autoriser, cible_de_vacance, restreindre_vacance
 from api.responses import ECRITURE, LECTURE, RETARD, VacanceVue, reponses
 from api.routers.common import read_or_404
 from api.schemas import BailIn, DecisionsIn, DesignationIn, RefusIn, VacanceIn
-from domain.application import Resultat
+from domain.issue import Issue, Rejoue
 from domain.vacance import Acteur
 
 router = APIRouter(prefix="/v1", tags=["vacances"])
 
 
-def respond_vacance(acteur: Acteur, resultat: Resultat) -> JSONResponse:
-    return JSONResponse(restreindre_vacance(acteur, resultat.body), status_code=resultat.status)
+def respond_vacance(acteur: Acteur, resultat: Issue | Rejoue) -> JSONResponse:
+    """A POST of the cycle (a replay, as first answered), shown as the caller may see it."""
+    statut, corps = reponse("POST", resultat)
+    return JSONResponse(restreindre_vacance(acteur, corps), status_code=statut)
 
 
 @router.post("/logements/{logement_id}/vacances", status_code=201,
@@ -37,7 +40,7 @@ def post_vacance(logement_id: IdChemin, body: VacanceIn, acteur: ActeurDep, app:
     garde = autoriser(acteur, Action.VACANCE_DECLARER)
     resultat = app.declarer_vacance(acteur, logement_id, body.date_information, idem,
                                     garde=garde)
-    note_ids(request, vacance_id=resultat.body.get("vacance_id"))
+    note_ids(request, vacance_id=resultat.corps.get("vacance_id"))
     return respond_vacance(acteur, resultat)
 
 

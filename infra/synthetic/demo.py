@@ -85,7 +85,7 @@ def load_demo(app: HlmApplication, seed: int = 2024) -> dict[str, int]:
             "categories_prioritaires": rnd.sample(codes, 1) if rnd.random() < 0.3 else [],
             "relogement_renouvellement_urbain": rnd.random() < 0.05,
         }
-        demande_id = app.deposer_demande(ADMIN, body).body["demande_id"]
+        demande_id = app.deposer_demande(ADMIN, body).corps["demande_id"]
         demandes.append((demande_id, depot, personnes))
 
     _separations(app)
@@ -105,7 +105,7 @@ def _separations(app: HlmApplication) -> None:
             "personnes_a_loger": [{"personne_id": f"{num}-B", "lien": "conjoint"}],
             "ressources_annuelles": Decimal("21000"), "unites_consommation": Decimal("1.5"),
             "dalo": False, "categories_prioritaires": [], "relogement_renouvellement_urbain":
-            False}).body
+            False}).corps
         app.separer(ADMIN, d["demande_id"], {
             "date_separation": sep, "membre_id": f"{num}-B", "mode": "nouvelle_demande",
             "numero_unique": new_num, "date_depot": new_depot,
@@ -121,7 +121,7 @@ def _vacances(app: HlmApplication, rnd: random.Random, logements: list[Any],
     for n, (lid, etat) in enumerate(logements[:24]):
         info = date(2018 + n % 8, 1 + n % 12, 1 + n % 27)
         bailleur = Acteur("bailleur", etat["bailleur_id"])
-        vid = app.declarer_vacance(bailleur, lid, info).body["vacance_id"]
+        vid = app.declarer_vacance(bailleur, lid, info).corps["vacance_id"]
         stage = list(stages)[n % len(stages)]
         if stage == "en_attente":
             stages[stage] += 1

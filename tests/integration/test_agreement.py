@@ -169,7 +169,7 @@ class Histoire:
             "unites_consommation": Decimal(uc), "dalo": dalo, "categories_prioritaires": cats,
             "relogement_renouvellement_urbain": reloge})
         if r is not None:
-            did = r.body["demande_id"]
+            did = r.corps["demande_id"]
             self.demandes.append(did)
             self.depots[did] = _jour(j)
             if couple:
@@ -225,8 +225,8 @@ class Histoire:
             "mode": "nouvelle_demande", "numero_unique": numero, "date_depot": ensuite,
             "ressources_annuelles": Decimal("9000"), "unites_consommation": Decimal("1")})
         if r is not None:
-            self.demandes.append(r.body["demande_id"])
-            self.depots[r.body["demande_id"]] = ensuite
+            self.demandes.append(r.corps["demande_id"])
+            self.depots[r.corps["demande_id"]] = ensuite
 
     def _cycle(self, lid: str, j: int, choix: list[int], attribuer: list[bool],
                refus: bool, delai: int, signature: str) -> None:
@@ -235,7 +235,7 @@ class Histoire:
         vacance = self.essayer(app.declarer_vacance, lid, debut)
         if vacance is None:
             return
-        vid = vacance.body["vacance_id"]
+        vid = vacance.corps["vacance_id"]
         jour_tour = debut
         for tour in range(2):
             jour_tour = debut + timedelta(days=delai + 50 * tour)

@@ -24,10 +24,12 @@ from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
 from api.app import create_app
+from api.idempotence import CleIdempotence, reponse
 from api.schemas import DemandeIn
-from domain.application import CleIdempotence, HlmApplication, Resultat
+from domain.application import HlmApplication
 from domain.demande import Demande
 from domain.errors import Conflit, EcritureConcurrente
+from domain.issue import Issue, Rejoue
 from domain.vacance import Acteur, Vacance
 from infra.persistence.store import init_store
 from infra.settings import Settings
@@ -172,7 +174,7 @@ def test_concurrent_designations_on_one_vacancy(store: Store, monkeypatch: pytes
 
     pending = {did: designate(did) for did in demandes}
     rounds = _rounds(monkeypatch, forced, (Vacance, "designer"), pending,
-                     lambda o: isinstance(o, Resultat) and o.status == 201,
+                     lambda o: isinstance(o, Issue) and reponse("POST", o)[0] == 201,
                      (EcritureConcurrente,), 2, store)
     if forced:
         assert rounds == THREADS
@@ -198,7 +200,7 @@ def test_concurrent_situation_changes_on_one_demande(
 
     pending = {str(i): change(i) for i in range(THREADS)}
     rounds = _rounds(monkeypatch, forced, (Demande, "modifier_situation"), pending,
-                     lambda o: isinstance(o, Resultat) and o.status == 201,
+                     lambda o: isinstance(o, Issue) and reponse("POST", o)[0] == 201,
                      (EcritureConcurrente,), 1, store)
     if forced:
         assert rounds == THREADS
@@ -224,8 +226,9 @@ def test_same_idempotency_key_concurrently(store: Store, monkeypatch: pytest.Mon
     before = store.count()
     outcomes = _race([lambda: app.deposer_demande(ADMIN, payload, key)] * THREADS)
     assert store.count() == before + 1
-    assert all(isinstance(o, Resultat) for o in outcomes), outcomes
-    assert {(o.status, str(o.body)) for o in outcomes} == {(201, str(outcomes[0].body))}
+    assert all(isinstance(o, Issue | Rejoue) for o in outcomes), outcomes
+    answers = [reponse("POST", o) for o in outcomes]
+    assert {(s, str(corps)) for s, corps in answers} == {(201, str(answers[0][1]))}
 
     # And designations: one key, one designation, two events. Several rounds, as the
     # losers' way out depends on when the database reports their conflict.
@@ -244,7 +247,8 @@ def test_same_idempotency_key_concurrently(store: Store, monkeypatch: pytest.Mon
         outcomes = _race([call] * THREADS)
         monkeypatch.undo()
         assert store.count() == before + 2
-        assert {(o.status, str(o.body)) for o in outcomes} == {(201, str(outcomes[0].body))}
+        answers = [reponse("POST", o) for o in outcomes]
+        assert {(s, str(corps)) for s, corps in answers} == {(201, str(answers[0][1]))}
         assert len(app.vacance_par_id(vid).vue(app.today())["designations"]) == 1
 
 
@@ -269,7 +273,7 @@ def test_twin_request_committed_between_the_key_check_and_the_load(
 
     monkeypatch.setattr(app.recorder, "lire_idempotence", not_yet_committed)
     second = app.designer(BAILLEUR, vid, did, date(2024, 3, 5), key)  # B
-    assert (second.status, second.body) == (first.status, first.body)
+    assert reponse("POST", second) == reponse("POST", first)
     assert store.count() == before
     # With another body under the same key, B is told so.
     other = CleIdempotence.de("bailleur:B1", "k-twin", "POST",

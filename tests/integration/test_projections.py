@@ -22,7 +22,7 @@ def _deposer(app: HlmApplication, numero: str, depot: date = date(2020, 1, 15)) 
         "numero_unique": numero, "date_depot": depot, "demandeur_id": f"{numero}-A",
         "personnes_a_loger": [], "ressources_annuelles": Decimal("15000"),
         "unites_consommation": Decimal("1.5"), "dalo": False, "categories_prioritaires": [],
-        "relogement_renouvellement_urbain": False}).body["demande_id"]
+        "relogement_renouvellement_urbain": False}).corps["demande_id"]
 
 
 def test_views_catch_up_from_the_store_in_batches(application, settings):

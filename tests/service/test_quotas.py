@@ -45,8 +45,8 @@ class Parc:
             "demandeur_id": f"P{self.n}", "personnes_a_loger": [],
             "ressources_annuelles": Decimal(ressources), "unites_consommation": Decimal(uc),
             "dalo": dalo, "categories_prioritaires": [],
-            "relogement_renouvellement_urbain": reloge}).body["demande_id"]
-        vid = self.app.declarer_vacance(BAILLEUR, lid, jour).body["vacance_id"]
+            "relogement_renouvellement_urbain": reloge}).corps["demande_id"]
+        vid = self.app.declarer_vacance(BAILLEUR, lid, jour).corps["vacance_id"]
         designateur = Acteur("reservataire", "R1") if reserve else BAILLEUR
         self.app.designer(designateur, vid, did, jour)
         self.app.decider(BAILLEUR, vid, jour, [{"demande_id": did, "decision": "attribution",
