@@ -18,6 +18,7 @@ from typing import Any
 
 from domain.acces import Cible, Garde
 from domain.errors import Interdit
+from domain.rules.cycle import Designataire
 from domain.vacance import Acteur
 
 Predicat = Callable[[Acteur, Cible], bool]
@@ -107,7 +108,8 @@ def cible_de_vacance(vue: dict[str, Any]) -> Cible:
     """The organisations of a vacancy as its read model shows them."""
     return Cible(bailleur_id=vue["bailleur_id"], reservataire_id=vue["reservataire_id"],
                  commune=vue["commune"], qpv=bool(vue["qpv"]),
-                 remise_au_maire=any(t["designataire"] == "maire" for t in vue["tours"]))
+                 remise_au_maire=any(t["designataire"] == Designataire.MAIRE
+                                     for t in vue["tours"]))
 
 
 def restreindre_vacance(acteur: Acteur, vue: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +117,7 @@ def restreindre_vacance(acteur: Acteur, vue: dict[str, Any]) -> dict[str, Any]:
     motifs, of its own candidates only (API.md, Reads)."""
     if acteur.role not in ("reservataire", "commune"):
         return vue
-    par = "maire" if acteur.role == "commune" else "reservataire"
+    par = Designataire.MAIRE if acteur.role == "commune" else Designataire.RESERVATAIRE
     designations = []
     for d in vue.get("designations", []):
         if d.get("par") != par or d.get("organisation") != acteur.org:

@@ -15,19 +15,25 @@ declared here and every declared field is returned.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from api.errors import RETRY_AFTER_S
 from api.limits import MAX_BODY_BYTES
-from api.schemas import Categorie, Lien
+from api.schemas import Categorie, Decision, Lien
+from domain.demande import StatutDemande
+from domain.rules.cycle import Designataire
+from domain.serialisation import valeurs
+from domain.vacance import StatutDesignation, StatutVacance
 from infra.stream.public_schemas import Enveloppe
 
-Designataire = Literal["reservataire", "bailleur", "maire"]
+if not TYPE_CHECKING:  # the Literal of each enum's values (domain.serialisation.valeurs)
+    Designataire = valeurs(Designataire)
+    StatutDemande = valeurs(StatutDemande)
+    StatutDesignation = valeurs(StatutDesignation)
+    StatutVacance = valeurs(StatutVacance)
 TypeReservataire = Literal["etat", "collectivite", "action_logement", "autre"]
-Decision = Literal["attribution", "attribution_sous_condition", "non_attribution",
-                   "irrecevabilite"]
 MotifRadiation = Literal["attribution", "renonciation", "non_renouvellement",
                          "irrecevabilite", "autre"]
 
@@ -165,7 +171,7 @@ class DemandeVue(Sortie):
     numero_unique: str
     organisation: str | None = Field(description="the registering organisation (null: "
                                                  "admin)")
-    statut: Literal["active", "attribuee", "radiee"]
+    statut: StatutDemande
     demandeur_id: str
     date_depot: date
     date_anciennete: date = Field(description="the date seniority runs from")
@@ -251,8 +257,7 @@ class DesignationVue(Sortie):
     organisation: str | None
     saisie_tardive: bool
     tour: int
-    statut: Literal["designee", "attribuee", "attribuee_sous_condition", "non_attribuee",
-                    "irrecevable", "refusee", "retiree", "bail_signe"]
+    statut: StatutDesignation
     decision: Decision | None
     rang: int | None
     motif: str | None
@@ -284,8 +289,7 @@ class VacanceVue(Sortie):
                                                           "once the lease is signed)")
     organisation_designataire: str | None
     date_limite_designation: date | None = Field(description="R-RESERVATAIRE-DELAI-1-MOIS")
-    statut: Literal["en_attente_designation", "candidats_designes", "attribuee",
-                    "bail_signe"]
+    statut: StatutVacance
     tours: list[TourDesignation]
     attribution_reservataire_echouee: date | None
     designations: list[DesignationVue]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,7 +16,12 @@ from pydantic import (
     field_validator,
 )
 
+from domain.rules.cycle import Decision
 from domain.rules.priorities import CATEGORIES
+from domain.serialisation import valeurs
+
+if not TYPE_CHECKING:
+    Decision = valeurs(Decision)
 
 # Every date of a body or a query lies in these bounds (API.md, Dates): beyond them a date
 # is a typing error, and no date arithmetic has to reach the ends of the calendar.
@@ -164,8 +169,7 @@ class VotesIn(Body):
 
 class DecisionIn(Body):
     demande_id: Text
-    decision: Literal["attribution", "attribution_sous_condition", "non_attribution",
-                      "irrecevabilite"]
+    decision: Decision
     rang: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     motif: Annotated[str, Field(max_length=500)] | None = None
     votes: VotesIn | None = None

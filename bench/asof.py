@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from bench.history import ensure_history  # noqa: E402
 from domain.serialisation import jsonable  # noqa: E402
 from infra.persistence.store import open_application  # noqa: E402
-from projections.replay import rapport_de, rejouer  # noqa: E402
+from projections.replay import rapport_de, rejouer_journal  # noqa: E402
 from projections.service import Projections  # noqa: E402
 
 TARGET_P99_MS = 20.0
@@ -163,7 +163,7 @@ def main() -> None:
         # Baseline: the auditor's replay of the whole log, then a sample compared.
         as_of = date(2024, 6, 30)
         start = time.perf_counter()
-        etat = rejouer(app, app.recorder.max_notification_id() or 0)
+        etat = rejouer_journal(app, app.recorder.max_notification_id() or 0)
         attendu = rapport_de(etat, as_of, None, app.v20_effective_from)
         replay_ms = (time.perf_counter() - start) * 1000
         print(f"replay of {etat.evenements} events to the end of the log: "

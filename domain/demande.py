@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -18,6 +19,14 @@ from domain.rules.seniority import r_seniority_separation
 SITUATION_FIELDS = ("ressources_annuelles", "unites_consommation", "dalo",
                     "categories_prioritaires", "personnes_a_loger",
                     "relogement_renouvellement_urbain")
+
+
+class StatutDemande(StrEnum):
+    """Where a demande stands: active until attributed (a lease) or radiée."""
+
+    ACTIVE = "active"
+    ATTRIBUEE = "attribuee"
+    RADIEE = "radiee"
 
 
 class Demande(Aggregate):
@@ -85,7 +94,7 @@ class Demande(Aggregate):
         self.situations: list[dict[str, Any]] = [{"date_effet": date_depot, **situation}]
         self.date_anciennete = date_anciennete
         self.anciennete_source = anciennete_source
-        self.statut = "active"
+        self.statut = StatutDemande.ACTIVE
         self.date_fin: date | None = None
         self.motif_radiation: str | None = None
         self.attribution: dict[str, Any] | None = None
@@ -115,7 +124,7 @@ class Demande(Aggregate):
                 **{k: first[k] for k in SITUATION_FIELDS}}
 
     def verifier_active(self) -> None:
-        if self.statut != "active":
+        if self.statut != StatutDemande.ACTIVE:
             raise Conflit(
                 f"The demande is {self.statut}.",
                 code="DEMANDE_NON_ACTIVE",
@@ -127,7 +136,7 @@ class Demande(Aggregate):
     def modifier_situation(self, jour: date, changements: dict[str, Any]) -> None:
         # A closed demande still takes corrections of the period it was active (a resource
         # amount corrected after the lease): only changes dated after its end are refused.
-        if self.statut != "active" and (self.date_fin is None or jour > self.date_fin):
+        if self.statut != StatutDemande.ACTIVE and (self.date_fin is None or jour > self.date_fin):
             self.verifier_active()
         if jour < self.date_depot:
             raise Invalide("A change of situation cannot precede the filing.",
@@ -234,7 +243,7 @@ class Demande(Aggregate):
 
     @event("Radiee")
     def _radiee(self, date_effet: date, motif: str) -> None:
-        self.statut = "radiee"
+        self.statut = StatutDemande.RADIEE
         self.date_fin = date_effet
         self.motif_radiation = motif
 
@@ -250,7 +259,7 @@ class Demande(Aggregate):
 
     @event("Attribuee")
     def _attribuee(self, date_effet: date, vacance_id: str, logement_id: str) -> None:
-        self.statut = "attribuee"
+        self.statut = StatutDemande.ATTRIBUEE
         self.date_fin = date_effet
         self.attribution = {"vacance_id": vacance_id, "logement_id": logement_id,
                             "date_signature": date_effet}
@@ -259,7 +268,8 @@ class Demande(Aggregate):
 
     def vue(self, as_of: date) -> dict[str, Any]:
         s = self.situation_au(as_of)
-        statut = self.statut if self.date_fin is None or self.date_fin <= as_of else "active"
+        statut = (self.statut if self.date_fin is None or self.date_fin <= as_of
+                  else StatutDemande.ACTIVE)
         per_uc = self.ressources_par_uc(as_of)
         return {
             "demande_id": str(self.id),
@@ -282,8 +292,9 @@ class Demande(Aggregate):
             "categories_en_vigueur": r_priority_categories(s["categories_prioritaires"], as_of),
             "personnes_a_loger": s["personnes_a_loger"],
             "relogement_renouvellement_urbain": s["relogement_renouvellement_urbain"],
-            "motif_radiation": self.motif_radiation if statut == "radiee" else None,
-            "attribution": self.attribution if statut == "attribuee" else None,
+            "motif_radiation": self.motif_radiation if statut == StatutDemande.RADIEE
+            else None,
+            "attribution": self.attribution if statut == StatutDemande.ATTRIBUEE else None,
             "separations": self.separations,
             "as_of": as_of,
         }

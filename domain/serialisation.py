@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 from uuid import UUID
 
 
@@ -43,3 +44,12 @@ def to_json(value: Any) -> str:
         return json.dumps(value, default=_scalar)
     except TypeError:  # keys that are not text or numbers
         return json.dumps(jsonable(value))
+
+
+def valeurs(enum: type[StrEnum]) -> Any:
+    """`Literal[...]` of an enum's values, in its order: what a pydantic model (the API's,
+    the public stream's) is given for a field whose values a domain enum lists, so that it
+    holds the plain text and its schema lists the values inline (`enum: [...]`), as the same
+    Literal written out would. Callers rebind the name under `if not TYPE_CHECKING`: the
+    type checker is shown the enum itself."""
+    return Literal[tuple(member.value for member in enum)]

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.acces import Role
 from domain.errors import Conflit, Interdit, Invalide
 from domain.ids import vacance_uuid
 from domain.rules.cycle import (
+    Decision,
     DecisionProposee,
+    Designataire,
     Votes,
     r_commission_nominative,
     r_commission_tie_break_maire,
@@ -22,15 +26,41 @@ from domain.rules.cycle import (
     r_reservataire_delai_1_mois,
 )
 
+
+class StatutDesignation(StrEnum):
+    """Where one designated demande stands in the cycle of a vacancy."""
+
+    DESIGNEE = "designee"
+    ATTRIBUEE = "attribuee"
+    ATTRIBUEE_SOUS_CONDITION = "attribuee_sous_condition"
+    NON_ATTRIBUEE = "non_attribuee"
+    IRRECEVABLE = "irrecevable"
+    REFUSEE = "refusee"
+    RETIREE = "retiree"
+    BAIL_SIGNE = "bail_signe"
+
+
+class StatutVacance(StrEnum):
+    """Where the cycle of a vacancy stands (`Vacance.statut`)."""
+
+    EN_ATTENTE_DESIGNATION = "en_attente_designation"
+    CANDIDATS_DESIGNES = "candidats_designes"
+    ATTRIBUEE = "attribuee"
+    BAIL_SIGNE = "bail_signe"
+
+
 DECISION_STATUTS = {
-    "attribution": "attribuee",
-    "attribution_sous_condition": "attribuee_sous_condition",
-    "non_attribution": "non_attribuee",
-    "irrecevabilite": "irrecevable",
+    Decision.ATTRIBUTION: StatutDesignation.ATTRIBUEE,
+    Decision.ATTRIBUTION_SOUS_CONDITION: StatutDesignation.ATTRIBUEE_SOUS_CONDITION,
+    Decision.NON_ATTRIBUTION: StatutDesignation.NON_ATTRIBUEE,
+    Decision.IRRECEVABILITE: StatutDesignation.IRRECEVABLE,
 }
-FAILED = frozenset({"non_attribuee", "irrecevable", "refusee", "retiree"})
-LIVE_ATTRIBUTION = frozenset({"attribuee", "attribuee_sous_condition"})
-ROLE_OF = {"reservataire": "reservataire", "bailleur": "bailleur", "maire": "commune"}
+FAILED = frozenset({StatutDesignation.NON_ATTRIBUEE, StatutDesignation.IRRECEVABLE,
+                    StatutDesignation.REFUSEE, StatutDesignation.RETIREE})
+LIVE_ATTRIBUTION = frozenset({StatutDesignation.ATTRIBUEE,
+                              StatutDesignation.ATTRIBUEE_SOUS_CONDITION})
+ROLE_OF = {Designataire.RESERVATAIRE: Role.RESERVATAIRE, Designataire.BAILLEUR: Role.BAILLEUR,
+           Designataire.MAIRE: Role.COMMUNE}
 
 
 class Acteur:
@@ -107,7 +137,7 @@ class Vacance(Aggregate):
             date_information=date_information,
             logement={k: logement[k] for k in ("bailleur_id", "territoire_id", "commune",
                                                "qpv", "zone_tendue", "reservataire_id")},
-            designataire="reservataire" if reserve else "bailleur",
+            designataire=Designataire.RESERVATAIRE if reserve else Designataire.BAILLEUR,
             date_limite_designation=limite,
         )
 
@@ -148,22 +178,23 @@ class Vacance(Aggregate):
     def _designations_du_tour(self, tour: int) -> list[dict[str, Any]]:
         return [d for d in self.designations.values() if d["tour"] == tour]
 
-    def designataire_au(self, jour: date) -> str:
+    def designataire_au(self, jour: date) -> Designataire:
         """Who may designate on `jour`: the current turn's designataire, except that once the
         réservataire's one-month deadline (R-RESERVATAIRE-DELAI-1-MOIS) has passed without
         any proposal, the vacancy is the bailleur's to designate for this turn (RULES.md §7
         item 18 leaves the consequence open; see docs/DECISIONS.md)."""
         tour = self.tours[-1]
-        if (tour["designataire"] == "reservataire" and self.date_limite_designation
+        if (tour["designataire"] == Designataire.RESERVATAIRE and self.date_limite_designation
                 and jour > self.date_limite_designation
                 and not self._designations_du_tour(self._tour_courant())):
-            return "bailleur"
-        return cast(str, tour["designataire"])
+            return Designataire.BAILLEUR
+        # As recorded: the plain text of the stored event once the vacancy is loaded.
+        return Designataire(tour["designataire"])
 
-    def organisation_du(self, designataire: str) -> str | None:
-        return cast("str | None", {"reservataire": self.reservataire_id,
-                                   "bailleur": self.bailleur_id,
-                                   "maire": self.logement["commune"]}[designataire])
+    def organisation_du(self, designataire: Designataire) -> str | None:
+        return cast("str | None", {Designataire.RESERVATAIRE: self.reservataire_id,
+                                   Designataire.BAILLEUR: self.bailleur_id,
+                                   Designataire.MAIRE: self.logement["commune"]}[designataire])
 
     def candidat_a_signer(self) -> str | None:
         """The attributed household of best rank that has not refused (R-COMMISSION-NOMINATIVE)."""
@@ -171,14 +202,14 @@ class Vacance(Aggregate):
                 if d["statut"] in LIVE_ATTRIBUTION and d["rang"] is not None]
         return min(live, key=lambda d: d["rang"])["demande_id"] if live else None
 
-    def statut(self) -> str:
+    def statut(self) -> StatutVacance:
         if self.bail:
-            return "bail_signe"
+            return StatutVacance.BAIL_SIGNE
         if self.candidat_a_signer():
-            return "attribuee"
-        if any(d["statut"] == "designee" for d in self.designations.values()):
-            return "candidats_designes"
-        return "en_attente_designation"
+            return StatutVacance.ATTRIBUEE
+        if any(d["statut"] == StatutDesignation.DESIGNEE for d in self.designations.values()):
+            return StatutVacance.CANDIDATS_DESIGNES
+        return StatutVacance.EN_ATTENTE_DESIGNATION
 
     def verifier_ouverte(self) -> None:
         if self.bail:
@@ -207,7 +238,8 @@ class Vacance(Aggregate):
                            details={"date_information": self.date_information.isoformat()})
         tour = self.tours[-1]
         if (acteur.role == "reservataire" and acteur.org == self.reservataire_id
-                and tour["designataire"] == "reservataire" and self.date_limite_designation
+                and tour["designataire"] == Designataire.RESERVATAIRE
+                and self.date_limite_designation
                 and jour > self.date_limite_designation):
             raise Conflit(
                 "The réservataire's one-month deadline has passed: the bailleur designates "
@@ -224,10 +256,10 @@ class Vacance(Aggregate):
                 details={"designataire": designataire},
             )
         if demande_id in self.designations and self.designations[demande_id]["statut"] not in (
-                "retiree",):
+                StatutDesignation.RETIREE,):
             raise Conflit("This demande is already designated on this vacancy.",
                           code="DEJA_DESIGNEE", details={"demande_id": demande_id})
-        if designataire == "maire":
+        if designataire == Designataire.MAIRE:
             if seuil is None:
                 raise Conflit("No first-quartile threshold is published for this territory.",
                               code="SEUIL_PREMIER_QUARTILE_ABSENT", rule="R-Q1-THRESHOLD")
@@ -260,7 +292,7 @@ class Vacance(Aggregate):
         self.designations[demande_id] = {
             "demande_id": demande_id, "date": date_effet, "par": par,
             "organisation": organisation, "saisie_tardive": saisie_tardive,
-            "tour": self._tour_courant(), "statut": "designee",
+            "tour": self._tour_courant(), "statut": StatutDesignation.DESIGNEE,
             "decision": None, "rang": None, "motif": None, "votes": None,
             "departage_maire": False, "date_commission": None, "refus": None, "retrait": None,
         }
@@ -273,8 +305,8 @@ class Vacance(Aggregate):
             raise Invalide("A commission records at least one decision.")
         for d in decisions:
             current = self.designations.get(d["demande_id"])
-            if current is None or current["statut"] not in ("designee",
-                                                            "attribuee_sous_condition"):
+            if current is None or current["statut"] not in (
+                    StatutDesignation.DESIGNEE, StatutDesignation.ATTRIBUEE_SOUS_CONDITION):
                 raise Conflit(
                     "Only a designated demande awaiting decision can be decided.",
                     code="DEMANDE_NON_DESIGNEE",
@@ -345,7 +377,7 @@ class Vacance(Aggregate):
     @event("RefusEnregistre")
     def _refus_enregistre(self, date_effet: date, demande_id: str, motif: str | None) -> None:
         entry = self.designations[demande_id]
-        entry["statut"] = "refusee"
+        entry["statut"] = StatutDesignation.REFUSEE
         entry["refus"] = {"date": date_effet, "motif": motif}
 
     def retirer_candidat(self, demande_id: str, jour: date, motif: str) -> None:
@@ -359,7 +391,7 @@ class Vacance(Aggregate):
     @event("CandidatRetire")
     def _candidat_retire(self, date_effet: date, demande_id: str, motif: str) -> None:
         entry = self.designations[demande_id]
-        entry["statut"] = "retiree"
+        entry["statut"] = StatutDesignation.RETIREE
         entry["retrait"] = {"date": date_effet, "motif": motif}
 
     def _constater_echec(self, jour: date) -> None:
@@ -367,7 +399,7 @@ class Vacance(Aggregate):
         R-FAILED-QPV-TO-MAIRE decides who designates next (maire for a QPV logement from
         2018-11-25, else the bailleur, whose pool R-NONRESERVE-25-DALO then counts)."""
         tour = self.tours[-1]
-        if tour["designataire"] != "reservataire":
+        if tour["designataire"] != Designataire.RESERVATAIRE:
             return
         candidats = self._designations_du_tour(self._tour_courant())
         if candidats and all(c["statut"] in FAILED for c in candidats):
@@ -378,7 +410,7 @@ class Vacance(Aggregate):
     def _attribution_reservataire_echouee(self, date_effet: date, designataire: str) -> None:
         self.tours.append({
             "designataire": designataire, "depuis": date_effet, "motif": "echec_reservataire",
-            "regle": "R-FAILED-QPV-TO-MAIRE" if designataire == "maire" else
+            "regle": "R-FAILED-QPV-TO-MAIRE" if designataire == Designataire.MAIRE else
             "R-NONRESERVE-25-DALO",
         })
 
@@ -388,7 +420,7 @@ class Vacance(Aggregate):
         self.verifier_ouverte()
         entry = self.designations.get(demande_id)
         if entry is None or entry["statut"] not in LIVE_ATTRIBUTION:
-            code = "CANDIDAT_A_REFUSE" if entry and entry["statut"] == "refusee" \
+            code = "CANDIDAT_A_REFUSE" if entry and entry["statut"] == StatutDesignation.REFUSEE \
                 else "ATTRIBUTION_REQUISE"
             raise Conflit("A lease needs an attribution by the commission that still stands.",
                           code=code, rule="R-COMMISSION-NOMINATIVE",
@@ -406,7 +438,7 @@ class Vacance(Aggregate):
     @event("BailSigne")
     def _bail_signe(self, date_effet: date, demande_id: str) -> None:
         self.bail = {"demande_id": demande_id, "date_signature": date_effet}
-        self.designations[demande_id]["statut"] = "bail_signe"
+        self.designations[demande_id]["statut"] = StatutDesignation.BAIL_SIGNE
 
     # --- view ----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from domain.application import HlmApplication
 from domain.demande import Demande
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Reservataire, Territoire
+from domain.rules.cycle import Designataire
 from domain.rules.priorities import r_priority_categories
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM, add_months, in_force_from
 from domain.vacance import Vacance
@@ -111,7 +112,7 @@ def fait_bail(vacance: Vacance, demande: Demande, territoire: Territoire | None,
         int(bool(premier_quartile(demande, territoire, jour))),
         int(drapeaux["relogement_renouvellement_urbain"]), int(drapeaux["dalo"]),
         int(drapeaux["prioritaire"]),
-        int(reservataire_id is None or par != "reservataire"),
+        int(reservataire_id is None or par != Designataire.RESERVATAIRE),
     )
 
 

@@ -33,7 +33,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.application import HlmApplication
-from domain.demande import Demande
+from domain.demande import Demande, StatutDemande
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Bailleur, Reservataire, Territoire
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
@@ -97,7 +97,7 @@ class Etat:
         return found if isinstance(found, cls) else None
 
 
-def rejouer(app: HlmApplication, position: int, lot: int = LOT) -> Etat:
+def rejouer_journal(app: HlmApplication, position: int, lot: int = LOT) -> Etat:
     """Fold every event with a notification id <= `position`, in log order, in memory."""
     etat = Etat(position)
     if position <= 0:
@@ -208,7 +208,7 @@ def demandes_actives(etat: Etat, as_of: date) -> list[dict[str, Any]]:
         if demande.date_depot > as_of:
             continue
         vue = demande.vue(as_of)
-        if vue["statut"] != "active":
+        if vue["statut"] != StatutDemande.ACTIVE:
             continue
         out.append(jsonable({k: vue[k] for k in ANCIENNETE}))
     return sorted(out, key=lambda d: (d["numero_unique"], d["demande_id"]))
@@ -231,7 +231,8 @@ def rapport_de(etat: Etat, as_of: date, known_at: datetime | None,
     }
 
 
-def rapport(app: HlmApplication, as_of: date, known_at: datetime | None) -> dict[str, Any]:
+def rapport_audit(app: HlmApplication, as_of: date, known_at: datetime | None
+                  ) -> dict[str, Any]:
     """Replay the log as known at `known_at` and answer for `as_of`."""
-    etat = rejouer(app, position_connue(app, known_at))
+    etat = rejouer_journal(app, position_connue(app, known_at))
     return rapport_de(etat, as_of, known_at, app.v20_effective_from)

@@ -55,8 +55,8 @@ def lignes(cur: Cursor, bailleur_id: str, territoire_id: str, fin: date,
     return out
 
 
-def rapport(fin: date, quotas: dict[str, Any], semestre: Comptes, rows: list[dict[str, Any]],
-            v20_effective_from: date) -> dict[str, Any]:
+def rapport_semestre(fin: date, quotas: dict[str, Any], semestre: Comptes,
+                     rows: list[dict[str, Any]], v20_effective_from: date) -> dict[str, Any]:
     """The report body from the semester's counts and rows and the year's quota figures
     (`quotas`, read for the year of the snapshot with `as_of` = its last day)."""
     periode = periode_semestre(fin.year, fin)

@@ -31,7 +31,7 @@ from projections.quotas import (
     stamp,
 )
 from projections.runner import Runner, TablesView
-from projections.semestre import lignes, rapport
+from projections.semestre import lignes, rapport_semestre
 from projections.tracked import StoreWakeup, standby
 from projections.vacances import VacancesView, lire_vacance
 
@@ -159,7 +159,7 @@ class Projections:
         v20 = self.app.v20_effective_from
         quotas = stamp(figures_bailleur(territoire, bailleur_id, territoire_id, fin.year, fin,
                                         comptes, v20), fin, known_at)
-        return rapport(fin, quotas, comptes.semestre, rows, v20), rows
+        return rapport_semestre(fin, quotas, comptes.semestre, rows, v20), rows
 
     def quotas_reservataire(self, reservataire_id: str, annee: int, as_of: date,
                             known_at: datetime | None) -> dict[str, Any]:

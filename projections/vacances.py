@@ -69,7 +69,7 @@ def dates_effet(events: list[Any]) -> list[date]:
     return out
 
 
-def rejouer(events: list[Any], effets: list[date], jour: date) -> Vacance:
+def vacance_au(events: list[Any], effets: list[date], jour: date) -> Vacance:
     """A fresh vacancy from the events that show on `jour`, in recorded order."""
     vacance: Vacance = events[0].mutate(None)
     for event, effet in zip(events[1:], effets[1:], strict=True):
@@ -94,11 +94,11 @@ class Suivi:
     def de(cls, events: list[Any]) -> Suivi:
         """From the events alone. When the acts show in recorded order (no late entry),
         those showing on a date are a prefix of the log, so one vacancy goes through them
-        once; otherwise each date replays its own acts (`rejouer`)."""
+        once; otherwise each date replays its own acts (`vacance_au`)."""
         effets = dates_effet(events)
         dates = _dates(events, effets)
         if effets != sorted(effets):
-            return cls(events, effets, {jour: to_json(rejouer(events, effets, jour).vue(jour))
+            return cls(events, effets, {jour: to_json(vacance_au(events, effets, jour).vue(jour))
                                         for jour in dates}, None)
         vacance: Vacance = events[0].mutate(None)
         suivant, etats = 1, {}

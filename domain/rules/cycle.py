@@ -5,15 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Literal
 
 from domain.errors import Conflit, Invalide
 from domain.rules.versions import add_months, in_force_from
 
-Designataire = Literal["reservataire", "bailleur", "maire"]
+
+class Designataire(StrEnum):
+    """Who designates the candidates of a turn of a vacancy (L441-1 al. 42-44)."""
+
+    RESERVATAIRE = "reservataire"
+    BAILLEUR = "bailleur"
+    MAIRE = "maire"
+
+
+class Decision(StrEnum):
+    """What the commission decides for one designated demande (L441-2 III)."""
+
+    ATTRIBUTION = "attribution"
+    ATTRIBUTION_SOUS_CONDITION = "attribution_sous_condition"
+    NON_ATTRIBUTION = "non_attribution"
+    IRRECEVABILITE = "irrecevabilite"
+
+
 Voix = Literal["pour", "contre"]
 
-ATTRIBUTING = frozenset({"attribution", "attribution_sous_condition"})
+ATTRIBUTING = frozenset({Decision.ATTRIBUTION, Decision.ATTRIBUTION_SOUS_CONDITION})
 
 
 def r_reservataire_delai_1_mois(
@@ -44,8 +62,8 @@ def r_failed_qpv_to_maire(date_echec: date, *, qpv: bool) -> Designataire:
     l'attribution à un candidat présenté par le réservataire a échoué").
     """
     if qpv and in_force_from(date_echec, 16):
-        return "maire"
-    return "bailleur"
+        return Designataire.MAIRE
+    return Designataire.BAILLEUR
 
 
 def r_failed_qpv_to_maire_candidat(ressources_par_uc: Decimal, seuil: Decimal) -> bool:

@@ -215,7 +215,7 @@ def replay(
     from datetime import date, datetime
 
     from infra.persistence.store import open_application
-    from projections.replay import rapport
+    from projections.replay import rapport_audit
 
     try:
         jour = date.fromisoformat(as_of)
@@ -229,7 +229,7 @@ def replay(
                                  param_hint="--known-at") from None
     application = open_application(Settings())
     try:
-        body = rapport(application, jour, moment)
+        body = rapport_audit(application, jour, moment)
     finally:
         application.close()
     out.write_text(json.dumps(body, ensure_ascii=False, indent=1))

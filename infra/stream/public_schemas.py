@@ -19,16 +19,20 @@ changes) makes a new type `….v<N+1>` with its own model and schema (docs/DECIS
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.rules.cycle import Decision, Designataire
+from domain.serialisation import valeurs
+
 CONTRACT_VERSION = "1.0.0"
 
-Designataire = Literal["reservataire", "bailleur", "maire"]
-Decision = Literal["attribution", "attribution_sous_condition", "non_attribution",
-                   "irrecevabilite"]
+
+if not TYPE_CHECKING:
+    Designataire = valeurs(Designataire)
+    Decision = valeurs(Decision)
 
 
 class Donnees(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from domain.application import HlmApplication
+from domain.rules.cycle import Decision
 from domain.rules.priorities import CATEGORIES
 from domain.vacance import Acteur
 from infra.settings import Settings
@@ -142,11 +143,11 @@ def _vacances(app: HlmApplication, rnd: random.Random, logements: list[Any],
             pass
         elif stage == "echec":
             app.decider(bailleur, vid, commission, [
-                {"demande_id": d, "decision": "non_attribution", "rang": None,
+                {"demande_id": d, "decision": Decision.NON_ATTRIBUTION, "rang": None,
                  "motif": "ressources insuffisantes", "votes": None} for d in candidats])
         else:
             app.decider(bailleur, vid, commission, [
-                {"demande_id": d, "decision": "attribution", "rang": r + 1, "motif": None,
+                {"demande_id": d, "decision": Decision.ATTRIBUTION, "rang": r + 1, "motif": None,
                  "votes": {"pour": 5, "contre": 4, "voix_maire": None} if r == 0 else None}
                 for r, d in enumerate(candidats)])
             if stage in ("refus", "bail"):

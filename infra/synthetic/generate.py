@@ -53,8 +53,16 @@ from domain import actes
 from domain.application import HlmApplication
 from domain.demande import Demande
 from domain.referentiel import LOGEMENT_FIELDS, Bailleur, Logement, Reservataire, Territoire
+from domain.rules.cycle import ATTRIBUTING, Decision, Designataire
 from domain.rules.priorities import CATEGORIES, is_known_code
-from domain.vacance import FAILED, LIVE_ATTRIBUTION, Acteur, Vacance
+from domain.vacance import (
+    FAILED,
+    LIVE_ATTRIBUTION,
+    ROLE_OF,
+    Acteur,
+    StatutDesignation,
+    Vacance,
+)
 
 DEBUT = date(2012, 1, 2)
 FIN = date(2025, 12, 31)
@@ -1011,7 +1019,7 @@ class _Generateur:
         self._touch(vac)
         self.ind["vacances"] += 1
         limite = vac.date_limite_designation
-        if vac.tours[0]["designataire"] == "reservataire":
+        if vac.tours[0]["designataire"] == Designataire.RESERVATAIRE:
             if limite is not None:
                 if rnd.random() < 0.07 or not self.prevus["delai_manque"]:
                     # The réservataire lets the month pass: the bailleur designates.
@@ -1036,7 +1044,7 @@ class _Generateur:
         return False
 
     def _choisir(self, t: str, vac: Vacance, vid: str, jour: date, nombre: int,
-                 designataire: str, seuil: Decimal | None) -> list[str]:
+                 designataire: Designataire, seuil: Decimal | None) -> list[str]:
         rnd = self.rnd
         vivier = self.viviers[t]
         vus: list[str] = []
@@ -1052,16 +1060,16 @@ class _Generateur:
             if d.date_depot > jour:
                 continue
             entree = vac.designations.get(did)
-            if entree is not None and entree["statut"] != "retiree":
+            if entree is not None and entree["statut"] != StatutDesignation.RETIREE:
                 continue
-            if designataire == "maire":
+            if designataire == Designataire.MAIRE:
                 par_uc = d.ressources_par_uc(jour)
                 if seuil is None or par_uc is None or par_uc < seuil:
                     continue
             if d.vacances and self._engagee(d, vid) and rnd.random() < 0.75:
                 continue
             choisis.append(d)
-        if designataire == "reservataire" and \
+        if designataire == Designataire.RESERVATAIRE and \
                 self.reservataires[vac.reservataire_id].type == "etat":  # type: ignore
             # The State's contingent: DALO households first, then priority categories.
             def rang(d: Demande) -> tuple[bool, bool, date]:
@@ -1077,9 +1085,7 @@ class _Generateur:
         """designer: one to three candidates by whoever designates on that day."""
         vac = self.vacances[vid]
         designataire = vac.designataire_au(jour)
-        acteur = self._acteur({"reservataire": "reservataire", "bailleur": "bailleur",
-                               "maire": "commune"}[designataire],
-                              vac.organisation_du(designataire))
+        acteur = self._acteur(ROLE_OF[designataire], vac.organisation_du(designataire))
         t = vac.logement["territoire_id"]
         seuil = self.territoires[t].seuil_pour(jour.year)
         nombre = int(self._pondere((("1", 45), ("2", 30), ("3", 25))))
@@ -1117,27 +1123,30 @@ class _Generateur:
         decisions: list[dict[str, Any]] = []
         redecider = self.a_redecider.pop(vid, None)
         if redecider is not None and \
-                vac.designations[redecider]["statut"] == "attribuee_sous_condition":
-            decisions.append({"demande_id": redecider, "decision": "attribution",
+                vac.designations[redecider]["statut"] == \
+                StatutDesignation.ATTRIBUEE_SOUS_CONDITION:
+            decisions.append({"demande_id": redecider, "decision": Decision.ATTRIBUTION,
                               "rang": vac.designations[redecider]["rang"],
                               "motif": "condition levée", "votes": self._votes()})
         attente = [e["demande_id"] for e in vac.designations.values()
-                   if e["statut"] == "designee"]
+                   if e["statut"] == StatutDesignation.DESIGNEE]
         rang = max((e["rang"] for e in vac.designations.values()
                     if e["statut"] in LIVE_ATTRIBUTION and e["rang"] is not None), default=0)
         nouvelles = 0
         for did in attente:
-            genre = self._pondere((("attribution", 72), ("attribution_sous_condition", 6),
-                                   ("non_attribution", 14), ("irrecevabilite", 8)))
+            genre = self._pondere(((Decision.ATTRIBUTION, 72),
+                                   (Decision.ATTRIBUTION_SOUS_CONDITION, 6),
+                                   (Decision.NON_ATTRIBUTION, 14),
+                                   (Decision.IRRECEVABILITE, 8)))
             motif = None
-            if genre == "non_attribution":
+            if genre == Decision.NON_ATTRIBUTION:
                 motif = rnd.choice(MOTIFS_NON_ATTRIBUTION)
-            elif genre == "irrecevabilite":
+            elif genre == Decision.IRRECEVABILITE:
                 motif = rnd.choice(MOTIFS_IRRECEVABILITE)
-            elif genre == "attribution_sous_condition":
+            elif genre == Decision.ATTRIBUTION_SOUS_CONDITION:
                 motif = rnd.choice(MOTIFS_CONDITION)
             r = None
-            if genre.startswith("attribution"):
+            if genre in ATTRIBUTING:
                 rang += 1
                 r = rang
                 nouvelles += 1
@@ -1162,8 +1171,8 @@ class _Generateur:
         premier = vac.candidat_a_signer()
         if premier is None:
             self._planifier(j + rnd.randint(3, 25), "designer", vid)
-        elif vac.designations[premier]["statut"] == "attribuee_sous_condition" and \
-                vid not in self.a_redecider and rnd.random() < 0.5:
+        elif (vac.designations[premier]["statut"] == StatutDesignation.ATTRIBUEE_SOUS_CONDITION
+              and vid not in self.a_redecider and rnd.random() < 0.5):
             self.a_redecider[vid] = premier
             self._planifier(j + rnd.randint(14, 40), "commission", vid)
         else:

@@ -40,7 +40,7 @@ from projections.replay import (
     faits,
     position_connue,
     rapport_de,
-    rejouer,
+    rejouer_journal,
 )
 from projections.service import Projections
 
@@ -312,7 +312,7 @@ def _compare(vues: Projections, histoire: Histoire, known_at: datetime | None,
     """Every read model answer against the replay for this known_at; the number of
     answers compared."""
     app = histoire.app
-    etat = rejouer(app, position_connue(app, known_at))
+    etat = rejouer_journal(app, position_connue(app, known_at))
     position, believed = _believed_facts(vues, known_at)
     assert position == etat.position, (known_at, position, etat.position)
     assert believed == sorted(tuple(f) for f in faits(etat)), known_at
@@ -414,10 +414,10 @@ def test_nothing_known_before_the_first_record(settings):
         histoire = Histoire(app)
         histoire.referentiel()
         histoire._demande(3000, "5000", "1", True, [], False, False)
-        etat = rejouer(app, position_connue(app, avant))
+        etat = rejouer_journal(app, position_connue(app, avant))
         assert (etat.position, etat.evenements, etat.aggregats) == (0, 0, {})
         assert demandes_actives(etat, date(2025, 1, 1)) == []
-        tout = rejouer(app, position_connue(app, None))
+        tout = rejouer_journal(app, position_connue(app, None))
         assert tout.evenements == app.compter_evenements()
         assert len(demandes_actives(tout, date(2025, 1, 1))) == 1
     finally:

@@ -18,7 +18,7 @@ from infra.settings import Settings
 from infra.synthetic.generate import generate
 from projections.bitemporal import BELIEVED
 from projections.service import Projections, view_db
-from projections.vacances import dates_effet, rejouer, timeline
+from projections.vacances import dates_effet, timeline, vacance_au
 from tests.helpers_sec import ADMIN, declarer, deposer, seed_reference
 
 
@@ -55,7 +55,7 @@ def test_each_period_of_a_vacancy_holds_the_replay_of_the_acts_showing_then(
         periods = timeline(events)
         assert periods[0][0] == effets[0]
         for (start, end, etat), after in zip(periods, [*periods[1:], None], strict=True):
-            assert etat == to_json(rejouer(events, effets, start).vue(start))
+            assert etat == to_json(vacance_au(events, effets, start).vue(start))
             assert end == (after[0] if after else None)
             assert after is None or after[2] != etat
     assert late, "the history has no vacancy with a late entry: one branch untested"
