@@ -103,7 +103,10 @@ class PostgresViewDB:
         # backend, a dead pooled connection is replaced instead of failing a read or batch.
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size,
                                    kwargs={"autocommit": True}, open=True,
-                                   check=ConnectionPool.check_connection)
+                                   check=ConnectionPool.check_connection,
+                                   # a connection waited for at most this long (the pool's
+                                   # default, 30 s, would stretch a retry's backoff)
+                                   timeout=10.0)
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:

@@ -47,6 +47,18 @@ def _transient_itself(exc: BaseException) -> bool:
     return False
 
 
+def resume(exc: BaseException) -> str:
+    """What `/v1/sante` (unauthenticated) may show of a failure: the error's class and
+    SQLSTATE, or SQLite's message (generic: "database is locked"); never a server's text,
+    which names hosts and users and may quote row values."""
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(exc, psycopg.Error):
+        return f"{type(exc).__name__} (SQLSTATE {state})" if state else type(exc).__name__
+    if isinstance(exc, sqlite3.Error):
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return type(exc).__name__
+
+
 class Backoff:
     """Exponential waits from `first` to `cap` seconds, each drawn in its upper half so
     that processes retrying together spread out."""

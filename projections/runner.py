@@ -32,7 +32,7 @@ from eventsourcing.persistence import Notification
 from projections.aggregates import AggregateCache
 from projections.bitemporal import Timelines
 from projections.db import Cursor, ViewDB
-from projections.retries import Backoff, is_transient
+from projections.retries import Backoff, is_transient, resume
 from projections.tracked import Batch, Positions, Tracked, Wakeup
 
 log = logging.getLogger("hlm.projections")
@@ -264,8 +264,8 @@ class Runner(Tracked[tuple[Notification, Any]]):
             return False
         except BaseException as exc:
             self._reset(view.name)  # its caches saw the rolled-back events
-            if together and isinstance(exc, Exception):
-                raise _Together from exc
+            if together and isinstance(exc, Exception) and not is_transient(exc):
+                raise _Together from exc  # the database failing: no event-by-event rerun
             raise
         self._known[view.name] = end
         return True
@@ -297,12 +297,12 @@ class Runner(Tracked[tuple[Notification, Any]]):
         super().run(stop, poll, wakeup=wakeup, backoff=backoff)
 
     def failed(self, exc: Exception, wait: float) -> None:
-        message = f"{type(exc).__name__}: {exc}".strip()[:500]
         if is_transient(exc):
-            log.warning("projection step failed (%s); retrying in %.1f s", message, wait)
+            log.warning("projection step failed (%s: %s); retrying in %.1f s",
+                        type(exc).__name__, exc, wait)
         else:
             log.exception("projection step failed; retrying in %.1f s", wait)
-        self._signal(message)
+        self._signal(resume(exc))
 
     def recovered(self) -> None:
         if self.transitoire is not None:

@@ -16,6 +16,7 @@ second process for the store's lock of its kind (one projector, one relay per st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -106,27 +107,41 @@ class StoreWakeup:
     """Sleeps between polls; on PostgreSQL wakes up at once on the store's NOTIFY (sent by
     every insert of the library's recorder, on a channel named after the events table), so
     a loop's latency is not its poll period. The channel is database-wide: a write in
-    another schema of the same database only causes a spare look at the store. Elsewhere,
-    or when it cannot listen, it polls."""
+    another schema of the same database only causes a spare look at the store. Elsewhere
+    it polls; when it cannot listen (the server down) it polls and tries to listen again
+    at most every RELISTEN seconds."""
+
+    RELISTEN = 5.0
 
     def __init__(self, app: Application[Any], config: StoreConfig,
                  log: logging.Logger | None = None) -> None:
         self._log = log or logging.getLogger("hlm.projections")
         self._conn: psycopg.Connection[Any] | None = None
         channel = getattr(app.recorder, "channel_name", None)
+        self._target: tuple[str, str] | None = None
         if config.uses_postgres and channel and config.database_url is not None:
-            try:
-                self._conn = psycopg.connect(config.database_url, autocommit=True)
-                self._conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
-            except psycopg.Error:
-                self._log.warning("cannot LISTEN on the store; polling only", exc_info=True)
-                self.close()
+            self._target = (config.database_url, channel)
+        self._next_try = 0.0
+        self._listen()
+
+    def _listen(self) -> None:
+        if self._target is None or self._conn is not None \
+                or time.monotonic() < self._next_try:
+            return
+        url, channel = self._target
+        try:
+            self._conn = psycopg.connect(url, autocommit=True)
+            self._conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
+        except psycopg.Error:
+            self._log.warning("cannot LISTEN on the store; polling meanwhile", exc_info=True)
+            self._drop()
 
     @property
     def listening(self) -> bool:
         return self._conn is not None
 
     def wait(self, stop: threading.Event, timeout: float) -> None:
+        self._listen()
         if self._conn is None:
             stop.wait(timeout)
             return
@@ -135,16 +150,24 @@ class StoreWakeup:
             # in slices, so that a stop request is seen within half a second
             while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
                 if list(self._conn.notifies(timeout=min(left, 0.5), stop_after=1)):
+                    # what else is queued is seen by the step this wake-up starts
+                    list(self._conn.notifies(timeout=0.0))
                     return
         except psycopg.Error:
-            self._log.warning("store notifications lost; polling only", exc_info=True)
-            self.close()
+            self._log.warning("store notifications lost; polling meanwhile", exc_info=True)
+            self._drop()
             stop.wait(max(0.0, deadline - time.monotonic()))
 
-    def close(self) -> None:
+    def _drop(self) -> None:
+        self._next_try = time.monotonic() + self.RELISTEN
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            conn.close()
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+
+    def close(self) -> None:
+        self._target = None
+        self._drop()
 
 
 class Tracked(ABC, Generic[T]):

@@ -382,11 +382,14 @@ def relay(ctx: typer.Context,
     db = view_db(settings)
     relayeur = relay_for(application, settings, db, batch_size=batch_size)
     lock = settings.lock(f"relay-{relayeur.nom}")
-    wakeup = StoreWakeup(application, settings, log)
+    wakeup = None
     try:
         if not standby(lock, stop, waiting=lambda: log.info(
                 "another relay works on this store; waiting as a standby")):
             return
+        # Listening only once active: a standby that never reads its notifications would
+        # fill the server's queue.
+        wakeup = StoreWakeup(application, settings, log)
         relayeur.setup()  # the position as the previous relay left it
         status = relayeur.status()
         log.info("relay to topic %s on %s from position %d (head %d, lag %d events, "
@@ -396,7 +399,8 @@ def relay(ctx: typer.Context,
         log.info("relay stopped at position %d", relayeur.position)
     finally:
         relayeur.close()
-        wakeup.close()
+        if wakeup is not None:
+            wakeup.close()
         lock.release()
         db.close()
         application.close()

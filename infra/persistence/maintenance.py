@@ -31,6 +31,8 @@ class Bilan:
 
 def purger_cles(application: HlmApplication, lot: int = BATCH) -> int:
     """Delete every expired key, `lot` at a time; how many."""
+    if lot < 1:
+        raise ValueError("a batch deletes at least one key")
     total = 0
     while True:
         n = application.side.purger_idempotence(lot)

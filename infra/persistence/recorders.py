@@ -132,10 +132,6 @@ class HlmSQLiteRecorder(_Expiry, SQLiteApplicationRecorder):
             row = c.fetchone()
         return row[0] if row else None
 
-    def expire_avant(self) -> datetime:
-        """Keys recorded before this are expired."""
-        return datetime.now(UTC) - timedelta(days=self.idempotence_jours)
-
     def lire_idempotence(self, cle: str) -> tuple[str, int, str] | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT empreinte, statut, reponse FROM hlm_idempotence WHERE cle = ? "
@@ -255,8 +251,8 @@ class HlmPostgresRecorder(_Expiry, PostgresApplicationRecorder):
             "DELETE FROM {schema}.hlm_idempotence WHERE cle = %s AND cree_le < %s"
         ).format(schema=schema)
         self._sql_insert_idem = SQL(
-            "INSERT INTO {schema}.hlm_idempotence (cle, empreinte, statut, reponse) "
-            "VALUES (%s, %s, %s, %s)").format(schema=schema)
+            "INSERT INTO {schema}.hlm_idempotence (cle, empreinte, statut, reponse, cree_le) "
+            "VALUES (%s, %s, %s, %s, %s)").format(schema=schema)
         self._sql_select_idem = SQL(
             "SELECT empreinte, statut, reponse FROM {schema}.hlm_idempotence WHERE cle = %s "
             "AND cree_le >= %s").format(schema=schema)
@@ -299,7 +295,8 @@ class HlmPostgresRecorder(_Expiry, PostgresApplicationRecorder):
             with curs.connection.pipeline():
                 curs.execute(self._sql_expire_idem, (record[0], self.expire_avant()),
                              prepare=True)
-                curs.execute(self._sql_insert_idem, record, prepare=True)
+                # The application's clock, as for the expiry (not the server's now()).
+                curs.execute(self._sql_insert_idem, (*record, datetime.now(UTC)), prepare=True)
         vacances = kwargs.get("vacances")
         if vacances is not None:
             ouvertes, fermees = vacances
