@@ -19,7 +19,9 @@ def jsonable(value: Any) -> Any:
 
 
 def _leaf(value: Any) -> Any:
-    """A date, an amount or an id as JSON has it; anything else as it is."""
+    """A date, an amount, an id or an enum's value as JSON has it; anything else as it is."""
+    if isinstance(value, StrEnum):
+        return value.value  # plain text: a body is the same built fresh or read back
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
