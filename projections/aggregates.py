@@ -10,14 +10,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any
-from uuid import UUID
 
 from domain.application import HlmApplication
-
-
-def version_recorded_by(app: HlmApplication, key: UUID, position: int) -> int | None:
-    """The last version of an aggregate recorded at or before `position`."""
-    return app.side.version_a(key, position)
 
 
 class AggregateCache:
@@ -45,7 +39,7 @@ class AggregateCache:
         else (after a restart) from the store, up to the last version recorded by then."""
         version = self._versions.get(key)
         if version is None:
-            found = version_recorded_by(self.app, key, position)
+            found = self.app.side.version_a(key, position)
             if found is None:
                 return None
             version = self._versions[key] = found

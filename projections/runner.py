@@ -163,14 +163,6 @@ class Runner(Tracked[tuple[Notification, Any]]):
         return {r[0]: ViewStatus(r[0], int(r[1]), r[2], r[3], r[4] or self.transitoire)
                 for r in rows if r[0] in self.views}
 
-    def step(self) -> int:
-        """Apply the next batch to every running view; the number of events applied.
-
-        A batch superseded by another writer (see the module doc) is dropped and the step
-        starts again from the positions found in `hlm_vues`, a few times at most: if another
-        runner keeps moving the views first, it is doing the work."""
-        return super().step()
-
     def committed(self) -> int | None:
         """The lowest position of the running views; the caches of a view another writer
         moved are dropped first."""

@@ -17,7 +17,6 @@ from eventsourcing.domain import Aggregate
 from domain.application import HlmApplication
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Reservataire, Territoire
-from projections.aggregates import version_recorded_by
 from projections.bitemporal import position_at
 from projections.config import StoreConfig
 from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
@@ -127,7 +126,7 @@ class Projections:
 
     def _as_known(self, cls: type[Agregat], key: Any, position: int) -> Agregat | None:
         """A reference aggregate (territoire, réservataire) as recorded up to `position`."""
-        version = version_recorded_by(self.app, key, position)
+        version = self.app.side.version_a(key, position)
         if version is None:
             return None
         agg: Aggregate = self.app.repository.get(key, version=version)

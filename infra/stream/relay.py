@@ -160,11 +160,6 @@ class Relay(Tracked[PublicEvent]):
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def step(self) -> int:
-        """Publish the next batch and commit the position once the broker acknowledged it;
-        the number of events published."""
-        return super().step()
-
     def committed(self) -> int:
         return self.position
 
