@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import DomainError
+from domain.errors import Conflit, DomainError, Interdit, Introuvable, Invalide
 
 log = logging.getLogger("hlm.api")
 
@@ -28,6 +28,15 @@ StoreUnavailable = (es.OperationalError, es.InterfaceError, psycopg.OperationalE
 HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
               405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 415: "UNSUPPORTED_MEDIA_TYPE",
               422: "VALIDATION"}
+
+
+# The HTTP status of each kind of domain error (the first class of its MRO listed here).
+STATUTS: dict[type[DomainError], int] = {Introuvable: 404, Invalide: 422, Interdit: 403,
+                                         Conflit: 409, DomainError: 409}
+
+
+def statut_http(exc: DomainError) -> int:
+    return next(STATUTS[cls] for cls in type(exc).__mro__ if cls in STATUTS)
 
 
 def error_body(code: str, message: str, rule: str | None = None,
@@ -49,7 +58,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message, exc.rule, exc.details),
-                            status_code=exc.status)
+                            status_code=statut_http(exc))
 
     @app.exception_handler(ApiError)
     def api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from bench.history import ensure_history  # noqa: E402
 from domain.serialisation import jsonable  # noqa: E402
 from infra.persistence.store import open_application  # noqa: E402
+from projections.presentation import vue_demande  # noqa: E402
 from projections.replay import rapport_de, rejouer_journal  # noqa: E402
 from projections.service import Projections  # noqa: E402
 
@@ -177,7 +178,7 @@ def main() -> None:
                                                    as_of, None) != body
         for did in rng.sample(demandes, min(300, len(demandes))):
             demande = etat.aggregats[UUID(did)]
-            attendu_d = (jsonable(demande.vue(as_of)) if demande.date_depot <= as_of
+            attendu_d = (jsonable(vue_demande(demande, as_of)) if demande.date_depot <= as_of
                          else None)
             mismatches += vues.demande(did, as_of, None) != attendu_d
         print(f"read models vs replay on a sample: {mismatches} mismatches")

@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.commands import drop_schema, hlm_command  # noqa: E402
 from bench.history import database_url  # noqa: E402
+from domain.commandes import DepotDemande, Situation  # noqa: E402
 from domain.ids import demande_uuid  # noqa: E402
 from domain.vacance import Acteur  # noqa: E402
 from infra.persistence.store import init_store  # noqa: E402
@@ -174,12 +175,11 @@ def lag_run(app: Any, settings: Settings, rate: float, seconds: float,
         i = 0
         while time.monotonic() - start < seconds:
             numero = f"LAG-{i}"
-            app.deposer_demande(ADMIN, {
-                "numero_unique": numero, "date_depot": date(2024, 3, 1),
-                "demandeur_id": f"{numero}-A", "personnes_a_loger": [],
-                "ressources_annuelles": Decimal("16000"), "unites_consommation": Decimal("1.5"),
-                "dalo": False, "categories_prioritaires": [],
-                "relogement_renouvellement_urbain": False})
+            app.deposer_demande(ADMIN, DepotDemande(
+                numero_unique=numero, date_depot=date(2024, 3, 1),
+                demandeur_id=f"{numero}-A",
+                situation=Situation(ressources_annuelles=Decimal("16000"),
+                                    unites_consommation=Decimal("1.5"))))
             committed[f"{demande_uuid(numero)}:1"] = time.time()
             i += 1
             pause = start + i * interval - time.monotonic()

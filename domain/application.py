@@ -9,10 +9,10 @@ EcritureConcurrente (409 CONCURRENT_WRITE); a rejected command records nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,16 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from domain import actes
 from domain.acces import Cible, Garde, libre
-from domain.demande import SITUATION_FIELDS, Demande
+from domain.commandes import (
+    ChangementSituation,
+    DecisionCommission,
+    DepotDemande,
+    EtatLogement,
+    ModeSeparation,
+    Separation,
+    Situation,
+)
+from domain.demande import Demande
 from domain.errors import (
     Conflit,
     DomainError,
@@ -38,13 +47,15 @@ from domain.ids import (
     territoire_uuid,
 )
 from domain.issue import Issue, Memo, Rejoue
-from domain.referentiel import LOGEMENT_FIELDS, Bailleur, Logement, Reservataire, Territoire
+from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
 from domain.rules.priorities import is_known_code
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
 from domain.vacance import Acteur, Vacance
 
 Agregat = TypeVar("Agregat", bound=Aggregate)
+# What a command gives the application to run once: the aggregates to save, its outcome.
+Commande = Callable[[], tuple[list[Aggregate], Issue[Agregat]]]
 
 
 class DateAsISO(Transcoding):
@@ -196,8 +207,8 @@ class HlmApplication(Application[UUID]):
         self,
         acteur: Acteur,
         memo: Memo | None,
-        commande: Callable[[], tuple[list[Aggregate], Issue]],
-    ) -> Issue | Rejoue:
+        commande: Commande[Agregat],
+    ) -> Issue[Agregat] | Rejoue:
         """Run a command once per idempotency key, saving its aggregates atomically with
         its actor and what the memo remembers of its issue; under a key already used, the
         answer remembered (Rejoue)."""
@@ -215,7 +226,6 @@ class HlmApplication(Application[UUID]):
                 if previous is not None:
                     return previous
             raise
-        issue = Issue(cast("dict[str, Any]", jsonable(issue.corps)), issue.nouveau)
         record = None
         if memo is not None:
             record = (memo.cle, memo.empreinte, *memo.memoriser(issue))
@@ -247,36 +257,36 @@ class HlmApplication(Application[UUID]):
     # --- reference data ------------------------------------------------------------------
 
     def definir_bailleur(self, acteur: Acteur, bailleur_id: str, nom: str,
-                         memo: Memo | None = None) -> Issue | Rejoue:
+                         memo: Memo | None = None) -> Issue[Bailleur] | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Bailleur]]:
             agg = self._existe(bailleur_uuid(bailleur_id))
             if agg is None:
                 agg = Bailleur(bailleur_id=bailleur_id, nom=nom)
             elif agg.nom != nom:
                 agg.renommer(nom)
-            return [agg], Issue(agg.vue(), nouveau=bool(agg.pending_events))
+            return [agg], Issue(agg, nouveau=bool(agg.pending_events))
 
         return self.executer(acteur, memo, run)
 
     def definir_reservataire(self, acteur: Acteur, reservataire_id: str, nom: str, type_: str,
-                             memo: Memo | None = None) -> Issue | Rejoue:
+                             memo: Memo | None = None) -> Issue[Reservataire] | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Reservataire]]:
             agg = self._existe(reservataire_uuid(reservataire_id))
             if agg is None:
                 agg = Reservataire(reservataire_id=reservataire_id, nom=nom, type=type_)
             elif (agg.nom, agg.type) != (nom, type_):
                 agg.modifier(nom=nom, type=type_)
-            return [agg], Issue(agg.vue(), nouveau=bool(agg.pending_events))
+            return [agg], Issue(agg, nouveau=bool(agg.pending_events))
 
         return self.executer(acteur, memo, run)
 
     def definir_territoire(self, acteur: Acteur, territoire_id: str, nom: str,
                            soumis_mixite_depuis: date | None, ile_de_france: bool,
-                           memo: Memo | None = None) -> Issue | Rejoue:
+                           memo: Memo | None = None) -> Issue[Territoire] | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Territoire]]:
             agg = self._existe(territoire_uuid(territoire_id))
             if agg is None:
                 agg = Territoire(territoire_id=territoire_id, nom=nom,
@@ -286,7 +296,7 @@ class HlmApplication(Application[UUID]):
                     nom, soumis_mixite_depuis, ile_de_france):
                 agg.modifier(nom=nom, soumis_mixite_depuis=soumis_mixite_depuis,
                              ile_de_france=ile_de_france)
-            return [agg], Issue(agg.vue(), nouveau=bool(agg.pending_events))
+            return [agg], Issue(agg, nouveau=bool(agg.pending_events))
 
         return self.executer(acteur, memo, run)
 
@@ -296,50 +306,48 @@ class HlmApplication(Application[UUID]):
 
     def publier_seuil(self, acteur: Acteur, territoire_id: str, annee: int,
                       montant_par_uc: Decimal, acte: str,
-                      memo: Memo | None = None) -> Issue | Rejoue:
+                      memo: Memo | None = None) -> Issue[Territoire] | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Territoire]]:
             agg = self.territoire(territoire_id)
             agg.publier_seuil(annee=annee, montant_par_uc=montant_par_uc, acte=acte)
-            return [agg], Issue({"territoire_id": territoire_id, **agg.seuils[annee]})
+            return [agg], Issue(agg)
 
         return self.executer(acteur, memo, run)
 
     def fixer_objectifs(self, acteur: Acteur, territoire_id: str, bailleur_id: str, annee: int,
                         taux_hors_qpv: Decimal, taux_qpv: Decimal,
-                        memo: Memo | None = None) -> Issue | Rejoue:
+                        memo: Memo | None = None) -> Issue[Territoire] | Rejoue:
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Territoire]]:
             agg = self.territoire(territoire_id)
             self._charger(Bailleur, bailleur_uuid(bailleur_id), "bailleur_id", bailleur_id)
             agg.fixer_objectifs(bailleur_id=bailleur_id, annee=annee,
                                 taux_hors_qpv_premier_quartile=taux_hors_qpv,
                                 taux_qpv_autres_quartiles=taux_qpv)
-            return [agg], Issue({"territoire_id": territoire_id,
-                                 **agg.objectifs[f"{bailleur_id}/{annee}"]})
+            return [agg], Issue(agg)
 
         return self.executer(acteur, memo, run)
 
-    def definir_logement(self, acteur: Acteur, logement_id: str, etat: dict[str, Any],
-                         memo: Memo | None = None) -> Issue | Rejoue:
+    def definir_logement(self, acteur: Acteur, logement_id: str, etat: EtatLogement,
+                         memo: Memo | None = None) -> Issue[Logement] | Rejoue:
 
-        self.verifier_passe(date_effet=etat["date_effet"])
+        self.verifier_passe(date_effet=etat.date_effet)
 
-        def run() -> tuple[list[Aggregate], Issue]:
-            self._charger(Bailleur, bailleur_uuid(etat["bailleur_id"]), "bailleur_id",
-                          etat["bailleur_id"])
-            self.territoire(etat["territoire_id"])
-            if etat["reservataire_id"] is not None:
-                self._charger(Reservataire, reservataire_uuid(etat["reservataire_id"]),
-                              "reservataire_id", etat["reservataire_id"])
-            clean = {"date_effet": etat["date_effet"], **{k: etat[k] for k in LOGEMENT_FIELDS}}
+        def run() -> tuple[list[Aggregate], Issue[Logement]]:
+            self._charger(Bailleur, bailleur_uuid(etat.bailleur_id), "bailleur_id",
+                          etat.bailleur_id)
+            self.territoire(etat.territoire_id)
+            if etat.reservataire_id is not None:
+                self._charger(Reservataire, reservataire_uuid(etat.reservataire_id),
+                              "reservataire_id", etat.reservataire_id)
+            clean = etat.champs()
             agg = self._existe(logement_uuid(logement_id))
             if agg is None:
                 agg = Logement(logement_id=logement_id, etat=clean)
-            elif agg.version_du(clean["date_effet"]) != clean:
+            elif agg.version_du(etat.date_effet) != clean:
                 agg.modifier(etat=clean)
-            return [agg], Issue(agg.vue(clean["date_effet"]),
-                               nouveau=bool(agg.pending_events))
+            return [agg], Issue(agg, etat.date_effet, nouveau=bool(agg.pending_events))
 
         return self.executer(acteur, memo, run)
 
@@ -349,7 +357,7 @@ class HlmApplication(Application[UUID]):
     # --- demandes ------------------------------------------------------------------------
 
     @staticmethod
-    def _verifier_categories(codes: list[str]) -> None:
+    def _verifier_categories(codes: Sequence[str]) -> None:
         unknown = [c for c in codes if not is_known_code(c)]
         if unknown:
             raise Invalide("Unknown priority category code.", rule="R-PRIORITY-CATEGORIES",
@@ -359,133 +367,98 @@ class HlmApplication(Application[UUID]):
     def cible_demande(demande: Demande) -> Cible:
         return Cible(organisation=demande.organisation)
 
-    def deposer_demande(self, acteur: Acteur, payload: dict[str, Any],
-                        memo: Memo | None = None) -> Issue | Rejoue:
+    def deposer_demande(self, acteur: Acteur, depot: DepotDemande,
+                        memo: Memo | None = None) -> Issue[Demande] | Rejoue:
         """The registering organisation (the bailleur's org; none for admin) is recorded at
         filing: it alone, with admin, changes the demande afterwards."""
-        self.verifier_passe(date_depot=payload["date_depot"])
-        self._verifier_categories(payload["categories_prioritaires"])
+        self.verifier_passe(date_depot=depot.date_depot)
+        self._verifier_categories(depot.situation.categories_prioritaires)
 
-        def run() -> tuple[list[Aggregate], Issue]:
-            existing = self._existe(demande_uuid(payload["numero_unique"]))
-            situation = {k: payload[k] for k in SITUATION_FIELDS}
+        def run() -> tuple[list[Aggregate], Issue[Demande]]:
+            existing = self._existe(demande_uuid(depot.numero_unique))
+            situation = depot.situation.champs()
             if existing is not None:
                 if jsonable(existing.filing_payload()) != jsonable(
-                        {**situation, "numero_unique": payload["numero_unique"],
-                         "date_depot": payload["date_depot"],
-                         "demandeur_id": payload["demandeur_id"]}):
+                        {**situation, "numero_unique": depot.numero_unique,
+                         "date_depot": depot.date_depot,
+                         "demandeur_id": depot.demandeur_id}):
                     raise Conflit("Another demande has this numéro unique.",
                                   code="NUMERO_UNIQUE_CONFLICT",
                                   details={"demande_id": str(existing.id)})
-                return [], Issue(existing.vue(self._as_of(existing)), nouveau=False)
+                return [], Issue(existing, self._as_of(existing), nouveau=False)
             demande = Demande(
-                numero_unique=payload["numero_unique"], date_depot=payload["date_depot"],
-                demandeur_id=payload["demandeur_id"], situation=situation,
-                date_anciennete=payload["date_depot"], anciennete_source=None,
+                numero_unique=depot.numero_unique, date_depot=depot.date_depot,
+                demandeur_id=depot.demandeur_id, situation=situation,
+                date_anciennete=depot.date_depot, anciennete_source=None,
                 organisation=acteur.org)
-            return [demande], Issue(demande.vue(self._as_of(demande)))
+            return [demande], Issue(demande, self._as_of(demande))
 
         return self.executer(acteur, memo, run)
 
     def _as_of(self, demande: Demande) -> date:
         return max(self.today(), demande.date_depot)
 
-    def _demande_gardee(self, demande_id: str, garde: Garde) -> Demande:
+    def demande_gardee(self, demande_id: str, garde: Garde) -> Demande:
         demande = self.demande_par_id(demande_id)
         garde(self.cible_demande(demande))
         return demande
 
     def modifier_situation(self, acteur: Acteur, demande_id: str, jour: date,
-                           changements: dict[str, Any],
+                           changements: ChangementSituation,
                            memo: Memo | None = None, garde: Garde = libre
-                           ) -> Issue | Rejoue:
+                           ) -> Issue[Demande] | Rejoue:
         self.verifier_passe(date=jour)
-        if "categories_prioritaires" in changements:
-            self._verifier_categories(changements["categories_prioritaires"])
+        if changements.categories_prioritaires is not None:
+            self._verifier_categories(changements.categories_prioritaires)
 
-        def run() -> tuple[list[Aggregate], Issue]:
-            demande = self._demande_gardee(demande_id, garde)
-            demande.modifier_situation(jour, changements)
-            return [demande], Issue(demande.vue(max(jour, self._as_of(demande))))
+        def run() -> tuple[list[Aggregate], Issue[Demande]]:
+            demande = self.demande_gardee(demande_id, garde)
+            demande.modifier_situation(jour, changements.champs())
+            return [demande], Issue(demande, max(jour, self._as_of(demande)))
 
         return self.executer(acteur, memo, run)
 
-    def separer(self, acteur: Acteur, demande_id: str, payload: dict[str, Any],
-                memo: Memo | None = None, garde: Garde = libre) -> Issue | Rejoue:
-        self.verifier_passe(date_separation=payload["date_separation"],
-                            date_substitution=payload.get("date_substitution"),
-                            date_depot=payload.get("date_depot"))
+    def separer(self, acteur: Acteur, demande_id: str, separation: Separation,
+                memo: Memo | None = None, garde: Garde = libre) -> Issue[Demande] | Rejoue:
+        """R-SENIORITY-SEPARATION; the answer is the demande that goes on with the member
+        (for a new demande, the new one)."""
+        sep = separation
+        self.verifier_passe(date_separation=sep.date_separation,
+                            date_substitution=sep.date_substitution, date_depot=sep.date_depot)
 
-        def run() -> tuple[list[Aggregate], Issue]:
-            demande = self._demande_gardee(demande_id, garde)
-            membre = payload["membre_id"]
-            date_sep = payload["date_separation"]
-            if payload["mode"] == "substitution":
-                jour = payload.get("date_substitution") or date_sep
-                demande.substituer(membre, date_sep, jour)
-                return [demande], Issue(demande.vue(max(jour, self._as_of(demande))))
-            if not payload.get("numero_unique") or not payload.get("date_depot"):
+        def run() -> tuple[list[Aggregate], Issue[Demande]]:
+            demande = self.demande_gardee(demande_id, garde)
+            if sep.mode == ModeSeparation.SUBSTITUTION:
+                jour = sep.date_substitution or sep.date_separation
+                demande.substituer(sep.membre_id, sep.date_separation, jour)
+                return [demande], Issue(demande, max(jour, self._as_of(demande)))
+            if not sep.numero_unique or not sep.date_depot:
                 raise Invalide("A new demande needs its numero_unique and date_depot.",
                                details={"champs": ["numero_unique", "date_depot"]})
             # The household's own checks first, then the new file's.
-            actes.verifier_depart(demande, membre, date_sep, payload["date_depot"])
-            if self._existe(demande_uuid(payload["numero_unique"])) is not None:
+            actes.verifier_depart(demande, sep.membre_id, sep.date_separation, sep.date_depot)
+            if self._existe(demande_uuid(sep.numero_unique)) is not None:
                 raise Conflit("Another demande has this numéro unique.",
                               code="NUMERO_UNIQUE_CONFLICT")
-            situation: dict[str, Any] = {
-                "ressources_annuelles": payload.get("ressources_annuelles"),
-                "unites_consommation": payload.get("unites_consommation"),
-                "dalo": payload.get("dalo") or False,
-                "categories_prioritaires": payload.get("categories_prioritaires") or [],
-                "personnes_a_loger": payload.get("personnes_a_loger") or [],
-                "relogement_renouvellement_urbain":
-                    payload.get("relogement_renouvellement_urbain") or False,
-            }
-            self._verifier_categories(situation["categories_prioritaires"])
+            situation = sep.situation or Situation.depuis({})
+            self._verifier_categories(situation.categories_prioritaires)
             nouvelle = actes.separer_vers_nouvelle_demande(
-                demande, membre, date_sep, payload["numero_unique"], payload["date_depot"],
-                situation)
-            return [demande, nouvelle], Issue(nouvelle.vue(self._as_of(nouvelle)))
+                demande, sep.membre_id, sep.date_separation, sep.numero_unique, sep.date_depot,
+                situation.champs())
+            return [demande, nouvelle], Issue(nouvelle, self._as_of(nouvelle))
 
         return self.executer(acteur, memo, run)
 
     def radier(self, acteur: Acteur, demande_id: str, jour: date, motif: str,
-               memo: Memo | None = None, garde: Garde = libre) -> Issue | Rejoue:
+               memo: Memo | None = None, garde: Garde = libre) -> Issue[Demande] | Rejoue:
         self.verifier_passe(date=jour)
 
-        def run() -> tuple[list[Aggregate], Issue]:
-            demande = self._demande_gardee(demande_id, garde)
+        def run() -> tuple[list[Aggregate], Issue[Demande]]:
+            demande = self.demande_gardee(demande_id, garde)
             touched = actes.radier(demande, self.vacance_par_id, jour, motif)
-            return touched, Issue(demande.vue(max(jour, self.today())))
+            return touched, Issue(demande, max(jour, self.today()))
 
         return self.executer(acteur, memo, run)
-
-    def historique(self, demande_id: str, garde: Garde = libre) -> list[dict[str, Any]]:
-        """The demande's events in order, each with who recorded it (actor metadata), when
-        it took effect and when the store learned it."""
-        demande = self._demande_gardee(demande_id, garde)
-        positions = self.side.positions(demande.id)
-        acteurs = self.side.acteurs_de([p for p, _ in positions.values()])
-        out = []
-        # Events of an Aggregate (the library types them as its protocol only).
-        for ev in cast("Iterator[Aggregate.Event]", self.events.get(demande.id)):
-            data = {k: v for k, v in ev.__dict__.items()
-                    if k not in ("originator_id", "originator_version", "timestamp",
-                                 "originator_topic")}
-            position, recorded = positions.get(ev.originator_version, (None, None))
-            jour = next((data[k] for k in ("date_effet", "date_depot", "date_separation",
-                                           "date_information") if data.get(k)), None)
-            out.append({
-                "type": type(ev).__qualname__.split(".")[-1],
-                "version": ev.originator_version,
-                "date_effet": jour,
-                "enregistre_le": recorded or ev.timestamp,
-                "position": position,
-                "acteur": acteurs.get(position) if position is not None else None,
-                "saisie_tardive": bool(data.get("saisie_tardive", False)),
-                "donnees": data,
-            })
-        return cast("list[dict[str, Any]]", jsonable(out))
 
     # --- the attribution cycle -----------------------------------------------------------
 
@@ -502,11 +475,11 @@ class HlmApplication(Application[UUID]):
 
     def declarer_vacance(self, acteur: Acteur, logement_id: str, date_information: date,
                          memo: Memo | None = None, garde: Garde = libre
-                         ) -> Issue | Rejoue:
+                         ) -> Issue[Vacance] | Rejoue:
         """One open vacancy per logement: it closes with its lease (docs/DECISIONS.md)."""
         self.verifier_passe(date_information=date_information)
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Vacance]]:
             logement = self.logement(logement_id)
             etat = logement.etat_au(date_information)
             # The organisation is judged before the date: a logement not described yet on
@@ -529,18 +502,18 @@ class HlmApplication(Application[UUID]):
                 raise Conflit("This logement already has an open vacancy: it closes with "
                               "its lease.", code="VACANCE_OUVERTE",
                               details={"vacance_id": ouverte})
-            return [vacance], Issue(self._vue_vacance(vacance))
+            return [vacance], self._issue_vacance(vacance)
 
         return self.executer(acteur, memo, run)
 
-    def _vue_vacance(self, vacance: Vacance) -> dict[str, Any]:
-        return vacance.vue(max(self.today(), vacance.date_information))
+    def _issue_vacance(self, vacance: Vacance) -> Issue[Vacance]:
+        return Issue(vacance, max(self.today(), vacance.date_information))
 
     def designer(self, acteur: Acteur, vacance_id: str, demande_id: str, jour: date,
-                 memo: Memo | None = None, garde: Garde = libre) -> Issue | Rejoue:
+                 memo: Memo | None = None, garde: Garde = libre) -> Issue[Vacance] | Rejoue:
         self.verifier_passe(date=jour)
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Vacance]]:
             vacance = self._vacance_gardee(vacance_id, garde)
             demande = self.demande_par_id(demande_id)
             demande.verifier_active()
@@ -553,54 +526,49 @@ class HlmApplication(Application[UUID]):
                                        territoire.seuil_pour(jour.year), self.today())
             demande.designee_sur(date_effet=jour, vacance_id=str(vacance.id),
                                  saisie_tardive=tardive)
-            return [vacance, demande], Issue(self._vue_vacance(vacance))
+            return [vacance, demande], self._issue_vacance(vacance)
 
         return self.executer(acteur, memo, run)
 
     def decider(self, acteur: Acteur, vacance_id: str, date_commission: date,
-                decisions: list[dict[str, Any]], memo: Memo | None = None,
-                garde: Garde = libre) -> Issue | Rejoue:
+                decisions: Sequence[DecisionCommission], memo: Memo | None = None,
+                garde: Garde = libre) -> Issue[Vacance] | Rejoue:
         self.verifier_passe(date_commission=date_commission)
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Vacance]]:
             vacance = self._vacance_gardee(vacance_id, garde)
-            resolved = [{**d, "demande_id": str(self.demande_par_id(d["demande_id"]).id)}
+            resolved = [{**d.champs(), "demande_id": str(self.demande_par_id(d.demande_id).id)}
                         for d in decisions]
             vacance.decider(date_commission, resolved)
-            return [vacance], Issue(self._vue_vacance(vacance))
+            return [vacance], self._issue_vacance(vacance)
 
         return self.executer(acteur, memo, run)
 
     def refuser(self, acteur: Acteur, vacance_id: str, demande_id: str, jour: date,
                 motif: str | None, memo: Memo | None = None,
-                garde: Garde = libre) -> Issue | Rejoue:
+                garde: Garde = libre) -> Issue[Vacance] | Rejoue:
         self.verifier_passe(date=jour)
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Vacance]]:
             vacance = self._vacance_gardee(vacance_id, garde)
             demande = self.demande_par_id(demande_id)
             vacance.refuser(str(demande.id), jour, motif)
-            return [vacance], Issue(self._vue_vacance(vacance))
+            return [vacance], self._issue_vacance(vacance)
 
         return self.executer(acteur, memo, run)
 
     def signer_bail(self, acteur: Acteur, vacance_id: str, demande_id: str,
                     date_signature: date, memo: Memo | None = None,
-                    garde: Garde = libre) -> Issue | Rejoue:
+                    garde: Garde = libre) -> Issue[Vacance] | Rejoue:
         self.verifier_passe(date_signature=date_signature)
 
-        def run() -> tuple[list[Aggregate], Issue]:
+        def run() -> tuple[list[Aggregate], Issue[Vacance]]:
             vacance = self._vacance_gardee(vacance_id, garde)
             demande = self.demande_par_id(demande_id)
             touched = actes.signer_bail(vacance, demande, self.vacance_par_id, date_signature)
-            return touched, Issue(self._vue_vacance(vacance))
+            return touched, self._issue_vacance(vacance)
 
         return self.executer(acteur, memo, run)
-
-    def vacance(self, vacance_id: str, as_of: date | None = None) -> dict[str, Any]:
-        """The vacancy as its aggregate shows it (tests compare the read model with it)."""
-        return cast("dict[str, Any]",
-                    jsonable(self.vacance_par_id(vacance_id).vue(as_of or self.today())))
 
     def compter_evenements(self) -> int:
         """The number of events recorded (not the highest position: positions may skip)."""

@@ -12,7 +12,6 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import Conflit, Invalide
 from domain.ids import demande_uuid
-from domain.rules.priorities import r_priority_categories
 from domain.rules.seniority import RULE_ID as SENIORITY_RULE
 from domain.rules.seniority import r_seniority_separation
 
@@ -263,38 +262,3 @@ class Demande(Aggregate):
         self.date_fin = date_effet
         self.attribution = {"vacance_id": vacance_id, "logement_id": logement_id,
                             "date_signature": date_effet}
-
-    # --- view ----------------------------------------------------------------------------
-
-    def vue(self, as_of: date) -> dict[str, Any]:
-        s = self.situation_au(as_of)
-        statut = (self.statut if self.date_fin is None or self.date_fin <= as_of
-                  else StatutDemande.ACTIVE)
-        per_uc = self.ressources_par_uc(as_of)
-        return {
-            "demande_id": str(self.id),
-            "numero_unique": self.numero_unique,
-            "organisation": self.organisation,
-            "statut": statut,
-            "demandeur_id": self.demandeur_id,
-            "date_depot": self.date_depot,
-            "date_anciennete": self.date_anciennete,
-            "anciennete_jours": max(0, (as_of - self.date_anciennete).days),
-            "anciennete_source": (
-                {"demande_id": self.anciennete_source, "regle": SENIORITY_RULE}
-                if self.anciennete_source else None
-            ),
-            "ressources_annuelles": s["ressources_annuelles"],
-            "unites_consommation": s["unites_consommation"],
-            "ressources_par_uc": per_uc.quantize(Decimal("0.01")) if per_uc is not None else None,
-            "dalo": s["dalo"],
-            "categories_prioritaires": s["categories_prioritaires"],
-            "categories_en_vigueur": r_priority_categories(s["categories_prioritaires"], as_of),
-            "personnes_a_loger": s["personnes_a_loger"],
-            "relogement_renouvellement_urbain": s["relogement_renouvellement_urbain"],
-            "motif_radiation": self.motif_radiation if statut == StatutDemande.RADIEE
-            else None,
-            "attribution": self.attribution if statut == StatutDemande.ATTRIBUEE else None,
-            "separations": self.separations,
-            "as_of": as_of,
-        }

@@ -1,7 +1,9 @@
 """Errors raised by the domain and the application service.
 
-Each carries the public error code of the HTTP contract, the HTTP status it maps to and,
-where a rule of the law is the reason, the rule id of ../shared/domain/RULES.md.
+Each carries the public error code of the contract and, where a rule of the law is the
+reason, the rule id of ../shared/domain/RULES.md. The kind of error (not found, invalid,
+forbidden, conflict) is its class; which HTTP status each kind is, the HTTP layer says
+(api.errors.STATUTS).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from typing import Any
 
 
 class DomainError(Exception):
-    status = 409
     code = "CONFLIT"
 
     def __init__(
@@ -36,21 +37,18 @@ class Conflit(DomainError):
 class Invalide(DomainError):
     """Input that is well-formed but invalid for the business (422)."""
 
-    status = 422
     code = "VALIDATION"
 
 
 class Introuvable(DomainError):
     """An unknown id (404)."""
 
-    status = 404
     code = "NOT_FOUND"
 
 
 class Interdit(DomainError):
     """The actor's role or organisation does not allow the action (403)."""
 
-    status = 403
     code = "FORBIDDEN"
 
 

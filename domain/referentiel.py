@@ -36,9 +36,6 @@ class Bailleur(Aggregate):
     def renommer(self, nom: str) -> None:
         self.nom = nom
 
-    def vue(self) -> dict[str, Any]:
-        return {"bailleur_id": self.bailleur_id, "nom": self.nom}
-
 
 class Reservataire(Aggregate):
     if TYPE_CHECKING:  # the event classes @event defines below, as the type checker sees them
@@ -65,9 +62,6 @@ class Reservataire(Aggregate):
     def modifier(self, nom: str, type: str) -> None:  # noqa: A002
         self.nom = nom
         self.type = type
-
-    def vue(self) -> dict[str, Any]:
-        return {"reservataire_id": self.reservataire_id, "nom": self.nom, "type": self.type}
 
 
 class Territoire(Aggregate):
@@ -148,16 +142,6 @@ class Territoire(Aggregate):
         years = [y for y in self.seuils if y <= annee]
         return self.seuils[max(years)]["montant_par_uc"] if years else None
 
-    def vue(self) -> dict[str, Any]:
-        return {
-            "territoire_id": self.territoire_id,
-            "nom": self.nom,
-            "soumis_mixite_depuis": self.soumis_mixite_depuis,
-            "ile_de_france": self.ile_de_france,
-            "seuils": [self.seuils[y] for y in sorted(self.seuils)],
-            "objectifs": list(self.objectifs.values()),
-        }
-
 
 LOGEMENT_FIELDS = ("bailleur_id", "territoire_id", "commune", "qpv", "zone_tendue",
                    "reservataire_id")
@@ -198,7 +182,3 @@ class Logement(Aggregate):
 
     def version_du(self, jour: date) -> dict[str, Any] | None:
         return next((e for e in self.historique if e["date_effet"] == jour), None)
-
-    def vue(self, jour: date | None = None) -> dict[str, Any]:
-        etat = self.etat_au(jour) if jour else self.historique[-1]
-        return {"logement_id": self.logement_id, **(etat or {}), "historique": self.historique}

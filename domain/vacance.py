@@ -439,26 +439,3 @@ class Vacance(Aggregate):
     def _bail_signe(self, date_effet: date, demande_id: str) -> None:
         self.bail = {"demande_id": demande_id, "date_signature": date_effet}
         self.designations[demande_id]["statut"] = StatutDesignation.BAIL_SIGNE
-
-    # --- view ----------------------------------------------------------------------------
-
-    def vue(self, today: date) -> dict[str, Any]:
-        designataire = self.designataire_au(today) if not self.bail else None
-        echec = next((t for t in self.tours if t["motif"] == "echec_reservataire"), None)
-        return {
-            "vacance_id": str(self.id),
-            "logement_id": self.logement_id,
-            **self.logement,
-            "date_information": self.date_information,
-            "designataire": designataire,
-            "organisation_designataire": self.organisation_du(designataire)
-            if designataire else None,
-            "date_limite_designation": self.date_limite_designation,
-            "statut": self.statut(),
-            "tours": self.tours,
-            "attribution_reservataire_echouee": echec["depuis"] if echec else None,
-            "designations": sorted(self.designations.values(),
-                                   key=lambda d: (d["date"], d["demande_id"])),
-            "candidat_a_signer": self.candidat_a_signer(),
-            "bail": self.bail,
-        }

@@ -20,6 +20,7 @@ from domain.serialisation import to_json
 from projections.aggregates import AggregateCache
 from projections.bitemporal import Timelines, position_at, read_timeline
 from projections.db import Cursor
+from projections.presentation import vue_demande
 from projections.runner import TablesView
 
 DDL = (
@@ -53,7 +54,7 @@ class DemandesView(TablesView):
         periods = []
         for i, start in enumerate(points):
             end = points[i + 1] if i + 1 < len(points) else None
-            etat = demande.vue(start)
+            etat = vue_demande(demande, start)
             for computed_at_read in ("anciennete_jours", "as_of", "categories_en_vigueur"):
                 del etat[computed_at_read]
             periods.append((start, end, to_json(etat)))

@@ -13,10 +13,12 @@ everything without `known_at`), folds every aggregate in memory with the events'
   that carry it: statut, date_depot, date_anciennete, anciennete_jours, anciennete_source).
 
 It does not read the read-model tables and does not use what makes them bitemporal
-(believed ranges of positions, timelines, the views' aggregate cache): it is what those are
-checked against (tests/integration/test_agreement.py). It shares with the views only the domain (the
-aggregates and their rules) and two pure functions of projections/quotas.py: the lease fact
-of a vacancy (`fait_bail`) and the figures from counts (`figures_bailleur`,
+(believed ranges of positions, timelines) nor the aggregate-at-position cache that the
+views and the stream reader share (projections/aggregates.py): it folds on its own, on
+purpose, since it is what those are checked against (tests/integration/test_agreement.py).
+It shares with the views only the domain (the aggregates and their rules), the shape of a
+demande (projections/presentation.py) and two pure functions of projections/quotas.py: the
+lease fact of a vacancy (`fait_bail`) and the figures from counts (`figures_bailleur`,
 `figures_reservataire`). The counts themselves are made here in Python, independently of the
 view's SQL.
 """
@@ -39,6 +41,7 @@ from domain.referentiel import Bailleur, Reservataire, Territoire
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
 from domain.vacance import Vacance
+from projections.presentation import vue_demande
 from projections.quotas import (
     Comptes,
     ComptesBailleur,
@@ -207,7 +210,7 @@ def demandes_actives(etat: Etat, as_of: date) -> list[dict[str, Any]]:
     for demande in etat.tous(Demande):
         if demande.date_depot > as_of:
             continue
-        vue = demande.vue(as_of)
+        vue = vue_demande(demande, as_of)
         if vue["statut"] != StatutDemande.ACTIVE:
             continue
         out.append(jsonable({k: vue[k] for k in ANCIENNETE}))

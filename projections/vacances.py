@@ -2,8 +2,8 @@
 
 The state of a vacancy on business date D shows only the acts whose business date is on or
 before D: it is the vacancy replayed from those of its events alone (in recorded order),
-read with `Vacance.vue(D)` (so the designataire follows `designataire_au(D)`, the one-month
-deadline included). On each event of a vacancy its timeline is recomputed, one row per
+read with `vue_vacance(vacance, D)` (so the designataire follows `designataire_au(D)`, the
+one-month deadline included). On each event of a vacancy its timeline is recomputed, one row per
 interval between the dates at which anything changes, and replaces the rows believed so far.
 
 An act can only take effect once what it acts on exists: a decision, refusal, withdrawal or
@@ -27,6 +27,7 @@ from domain.serialisation import to_json
 from domain.vacance import Vacance
 from projections.bitemporal import Period, Timelines, read_timeline
 from projections.db import Cursor
+from projections.presentation import vue_vacance
 from projections.runner import TablesView
 
 DDL = (
@@ -98,15 +99,16 @@ class Suivi:
         effets = dates_effet(events)
         dates = _dates(events, effets)
         if effets != sorted(effets):
-            return cls(events, effets, {jour: to_json(vacance_au(events, effets, jour).vue(jour))
-                                        for jour in dates}, None)
+            return cls(events, effets,
+                       {jour: to_json(vue_vacance(vacance_au(events, effets, jour), jour))
+                        for jour in dates}, None)
         vacance: Vacance = events[0].mutate(None)
         suivant, etats = 1, {}
         for jour in dates:
             while suivant < len(events) and effets[suivant] <= jour:
                 events[suivant].mutate(vacance)
                 suivant += 1
-            etats[jour] = to_json(vacance.vue(jour))
+            etats[jour] = to_json(vue_vacance(vacance, jour))
         return cls(events, effets, etats, vacance)
 
     def puis(self, event: Any) -> Suivi:
@@ -121,7 +123,7 @@ class Suivi:
         etats = {d: etat for d, etat in self.etats.items() if d < jour}
         for d in _dates(events, effets):
             if d >= jour:
-                etats[d] = to_json(self.vacance.vue(d))
+                etats[d] = to_json(vue_vacance(self.vacance, d))
         return Suivi(events, effets, etats, self.vacance)
 
     def periodes(self) -> list[Period]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from api.schemas import DemandeIn
 from domain.application import HlmApplication
+from domain.commandes import DecisionCommission, DepotDemande, EtatLogement
 from domain.vacance import Acteur
 from tests.helpers_http import SECRET, assert_error, bearer, token  # noqa: F401 (re-exported)
 
@@ -54,7 +55,7 @@ def demande_json(numero: str, **overrides: Any) -> dict[str, Any]:
 def deposer(app: HlmApplication, numero: str, **overrides: Any) -> str:
     """File a demande through the application service (as the API would) and return its id."""
     payload = DemandeIn(**demande_json(numero, **overrides)).model_dump()
-    return app.deposer_demande(ADMIN, payload).corps["demande_id"]
+    return app.deposer_demande(ADMIN, DepotDemande.depuis(payload)).id
 
 
 def seed_reference(app: HlmApplication) -> None:
@@ -65,22 +66,22 @@ def seed_reference(app: HlmApplication) -> None:
     app.definir_territoire(ADMIN, TERRITOIRE, "EPCI", date(2015, 1, 1), False)
     app.publier_seuil(ADMIN, TERRITOIRE, 2024, SEUIL_2024, "arrêté 2024")
     for lid, (bailleur, commune, qpv, tendue, res) in LOGEMENTS.items():
-        app.definir_logement(ADMIN, lid, {
+        app.definir_logement(ADMIN, lid, EtatLogement.depuis({
             "bailleur_id": bailleur, "territoire_id": TERRITOIRE, "commune": commune,
             "qpv": qpv, "zone_tendue": tendue, "reservataire_id": res,
-            "date_effet": date(2020, 1, 1)})
+            "date_effet": date(2020, 1, 1)}))
 
 
 def logement_non_reserve(app: HlmApplication, logement_id: str) -> str:
     """Another non-réservé logement of B1 (one open vacancy per logement)."""
-    app.definir_logement(ADMIN, logement_id, {
+    app.definir_logement(ADMIN, logement_id, EtatLogement.depuis({
         "bailleur_id": B1, "territoire_id": TERRITOIRE, "commune": C1, "qpv": False,
-        "zone_tendue": False, "reservataire_id": None, "date_effet": date(2020, 1, 1)})
+        "zone_tendue": False, "reservataire_id": None, "date_effet": date(2020, 1, 1)}))
     return logement_id
 
 
 def declarer(app: HlmApplication, logement_id: str, jour: date = date(2024, 3, 1)) -> str:
-    return app.declarer_vacance(ADMIN, logement_id, jour).corps["vacance_id"]
+    return app.declarer_vacance(ADMIN, logement_id, jour).id
 
 
 @dataclass
@@ -112,8 +113,7 @@ def seed_world(app: HlmApplication) -> World:
     app.designer(Acteur("reservataire", R1), w.vacances["V_QPV"], w.demandes["D_QPV"],
                  date(2024, 3, 2))
     app.decider(ADMIN, w.vacances["V_QPV"], date(2024, 3, 10), [
-        {"demande_id": w.demandes["D_QPV"], "decision": "non_attribution", "rang": None,
-         "motif": "test", "votes": None}])
+        DecisionCommission(w.demandes["D_QPV"], "non_attribution", motif="test")])
     w.vacances["V_DEC"] = declarer(app, "L-NR2")
     app.designer(Acteur("bailleur", B1), w.vacances["V_DEC"], w.demandes["D_DEC"],
                  date(2024, 3, 2))
@@ -121,6 +121,5 @@ def seed_world(app: HlmApplication) -> World:
     app.designer(Acteur("bailleur", B1), w.vacances["V_ATTR"], w.demandes["D_ATTR"],
                  date(2024, 3, 2))
     app.decider(ADMIN, w.vacances["V_ATTR"], date(2024, 3, 10), [
-        {"demande_id": w.demandes["D_ATTR"], "decision": "attribution", "rang": 1,
-         "motif": None, "votes": None}])
+        DecisionCommission(w.demandes["D_ATTR"], "attribution", rang=1)])
     return w

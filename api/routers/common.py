@@ -2,20 +2,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from fastapi.responses import JSONResponse
 
-from api.idempotence import Methode, reponse
+from api.corps import Corps
+from api.idempotence import CleIdempotence, Memoire, Methode, reponse
 from domain.errors import Introuvable
-from domain.issue import Issue, Rejoue
+from domain.issue import Issue, Memo, Rejoue
+
+A = TypeVar("A", bound=Aggregate)
 
 
-def respond(resultat: Issue | Rejoue, methode: Methode) -> JSONResponse:
-    """A command's answer: its status for the route's method (a replay, as first answered)."""
-    statut, corps = reponse(methode, resultat)
-    return JSONResponse(corps, status_code=statut)
+def commander(methode: Methode, idem: CleIdempotence | None, corps: Corps[A],
+              commande: Callable[[Memo | None], Issue[A] | Rejoue]
+              ) -> tuple[int, dict[str, Any]]:
+    """Runs an application command with the request's key (if any) and gives its status
+    and body: the read side's view of what the command returned, or a replay as first
+    answered."""
+    memo = Memoire(idem, corps) if idem is not None else None
+    return reponse(methode, commande(memo), corps)
+
+
+def respond(methode: Methode, idem: CleIdempotence | None, corps: Corps[A],
+            commande: Callable[[Memo | None], Issue[A] | Rejoue]) -> JSONResponse:
+    statut, body = commander(methode, idem, corps, commande)
+    return JSONResponse(body, status_code=statut)
 
 
 def read_or_404(what: str, raw_id: str, as_of: date, known_at: datetime | None,

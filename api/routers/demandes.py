@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from api.access_log import note_ids
 from api.auth import ActeurDep
+from api.corps import corps_demande
 from api.deps import AppDep, AsOf, IdChemin, IdemDep, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
 from api.responses import (
@@ -17,8 +18,10 @@ from api.responses import (
     HistoriqueDemande,
     reponses,
 )
-from api.routers.common import read_or_404, respond
+from api.routers.common import commander, read_or_404, respond
 from api.schemas import DemandeIn, RadiationIn, SeparationIn, SituationIn
+from domain.commandes import ChangementSituation, DepotDemande, Separation
+from projections.historique import historique
 
 router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
 
@@ -35,9 +38,11 @@ router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
 def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep, request: Request) -> JSONResponse:
     autoriser(acteur, Action.DEMANDE_DEPOSER)
-    resultat = app.deposer_demande(acteur, body.model_dump(), idem)
-    note_ids(request, demande_id=resultat.corps.get("demande_id"))
-    return respond(resultat, "POST")
+    depot = DepotDemande.depuis(body.model_dump())
+    statut, corps = commander("POST", idem, corps_demande,
+                              lambda memo: app.deposer_demande(acteur, depot, memo))
+    note_ids(request, demande_id=corps.get("demande_id"))
+    return JSONResponse(corps, status_code=statut)
 
 
 @router.post("/{demande_id}/situation", status_code=201, response_model=DemandeVue,
@@ -46,9 +51,10 @@ def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
 def post_situation(demande_id: IdChemin, body: SituationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
-    changes = body.model_dump(exclude={"date"}, exclude_none=True)
-    return respond(app.modifier_situation(acteur, demande_id, body.date, changes, idem,
-                                          garde=garde), "POST")
+    changes = ChangementSituation.depuis(body.model_dump(exclude={"date"}, exclude_none=True))
+    return respond("POST", idem, corps_demande,
+                   lambda memo: app.modifier_situation(acteur, demande_id, body.date, changes,
+                                                       memo, garde=garde))
 
 
 @router.post("/{demande_id}/separation", status_code=201, response_model=DemandeVue,
@@ -59,9 +65,12 @@ def post_situation(demande_id: IdChemin, body: SituationIn, acteur: ActeurDep, a
 def post_separation(demande_id: IdChemin, body: SeparationIn, acteur: ActeurDep, app: AppDep,
                     idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
-    resultat = app.separer(acteur, demande_id, body.model_dump(), idem, garde=garde)
-    note_ids(request, demande_id=resultat.corps.get("demande_id"))  # the new one, if any
-    return respond(resultat, "POST")
+    separation = Separation.depuis(body.model_dump())
+    statut, corps = commander("POST", idem, corps_demande,
+                              lambda memo: app.separer(acteur, demande_id, separation, memo,
+                                                       garde=garde))
+    note_ids(request, demande_id=corps.get("demande_id"))  # the new one, if any
+    return JSONResponse(corps, status_code=statut)
 
 
 @router.post("/{demande_id}/radiation", status_code=201, response_model=DemandeVue,
@@ -70,8 +79,9 @@ def post_separation(demande_id: IdChemin, body: SeparationIn, acteur: ActeurDep,
 def post_radiation(demande_id: IdChemin, body: RadiationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
-    return respond(app.radier(acteur, demande_id, body.date, body.motif, idem, garde=garde),
-                   "POST")
+    return respond("POST", idem, corps_demande,
+                   lambda memo: app.radier(acteur, demande_id, body.date, body.motif, memo,
+                                           garde=garde))
 
 
 @router.get("/{demande_id}", response_model=DemandeVue,
@@ -94,4 +104,4 @@ def get_historique(demande_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSON
     organisation only."""
     garde = autoriser(acteur, Action.DEMANDE_HISTORIQUE)
     return JSONResponse({"demande_id": demande_id,
-                         "evenements": app.historique(demande_id, garde)})
+                         "evenements": historique(app, demande_id, garde)})

@@ -7,6 +7,14 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import ActeurDep
+from api.corps import (
+    corps_bailleur,
+    corps_logement,
+    corps_objectifs,
+    corps_reservataire,
+    corps_seuil,
+    corps_territoire,
+)
 from api.deps import AppDep, IdChemin, IdemDep
 from api.permissions import Action, autoriser
 from api.responses import (
@@ -22,7 +30,9 @@ from api.responses import (
 )
 from api.routers.common import respond
 from api.schemas import BailleurIn, LogementIn, ObjectifsIn, ReservataireIn, SeuilIn, TerritoireIn
+from domain.commandes import EtatLogement
 from domain.serialisation import jsonable
+from projections.presentation import vue_logement, vue_territoire
 
 router = APIRouter(prefix="/v1", tags=["référentiel"])
 
@@ -32,7 +42,8 @@ router = APIRouter(prefix="/v1", tags=["référentiel"])
 def put_bailleur(bailleur_id: IdChemin, body: BailleurIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.definir_bailleur(acteur, bailleur_id, body.nom, idem), "PUT")
+    return respond("PUT", idem, corps_bailleur,
+                   lambda memo: app.definir_bailleur(acteur, bailleur_id, body.nom, memo))
 
 
 @router.put("/reservataires/{reservataire_id}", response_model=ReservataireVue,
@@ -40,8 +51,9 @@ def put_bailleur(bailleur_id: IdChemin, body: BailleurIn, acteur: ActeurDep, app
 def put_reservataire(reservataire_id: IdChemin, body: ReservataireIn, acteur: ActeurDep,
                      app: AppDep, idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.definir_reservataire(acteur, reservataire_id, body.nom, body.type, idem),
-                   "PUT")
+    return respond("PUT", idem, corps_reservataire,
+                   lambda memo: app.definir_reservataire(acteur, reservataire_id, body.nom,
+                                                         body.type, memo))
 
 
 @router.put("/territoires/{territoire_id}", response_model=TerritoireVue,
@@ -49,16 +61,17 @@ def put_reservataire(reservataire_id: IdChemin, body: ReservataireIn, acteur: Ac
 def put_territoire(territoire_id: IdChemin, body: TerritoireIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.definir_territoire(acteur, territoire_id, body.nom,
-                                          body.soumis_mixite_depuis, body.ile_de_france, idem),
-                   "PUT")
+    return respond("PUT", idem, corps_territoire,
+                   lambda memo: app.definir_territoire(acteur, territoire_id, body.nom,
+                                                       body.soumis_mixite_depuis,
+                                                       body.ile_de_france, memo))
 
 
 @router.get("/territoires/{territoire_id}", response_model=TerritoireVue,
             responses=reponses(*LECTURE, 404))
 def get_territoire(territoire_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_LIRE)
-    return JSONResponse(jsonable(app.territoire(territoire_id).vue()))
+    return JSONResponse(jsonable(vue_territoire(app.territoire(territoire_id))))
 
 
 @router.post("/territoires/{territoire_id}/seuils", status_code=201,
@@ -67,8 +80,9 @@ def get_territoire(territoire_id: IdChemin, acteur: ActeurDep, app: AppDep) -> J
 def post_seuil(territoire_id: IdChemin, body: SeuilIn, acteur: ActeurDep, app: AppDep,
                idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.publier_seuil(acteur, territoire_id, body.annee, body.montant_par_uc,
-                                     body.acte, idem), "POST")
+    return respond("POST", idem, corps_seuil(body.annee),
+                   lambda memo: app.publier_seuil(acteur, territoire_id, body.annee,
+                                                  body.montant_par_uc, body.acte, memo))
 
 
 @router.post("/territoires/{territoire_id}/objectifs", status_code=201,
@@ -78,9 +92,11 @@ def post_seuil(territoire_id: IdChemin, body: SeuilIn, acteur: ActeurDep, app: A
 def post_objectifs(territoire_id: IdChemin, body: ObjectifsIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.fixer_objectifs(acteur, territoire_id, body.bailleur_id, body.annee,
-                                       body.taux_hors_qpv_premier_quartile,
-                                       body.taux_qpv_autres_quartiles, idem), "POST")
+    return respond("POST", idem, corps_objectifs(body.bailleur_id, body.annee),
+                   lambda memo: app.fixer_objectifs(acteur, territoire_id, body.bailleur_id,
+                                                    body.annee,
+                                                    body.taux_hors_qpv_premier_quartile,
+                                                    body.taux_qpv_autres_quartiles, memo))
 
 
 @router.put("/logements/{logement_id}", response_model=LogementVue,
@@ -90,11 +106,13 @@ def post_objectifs(territoire_id: IdChemin, body: ObjectifsIn, acteur: ActeurDep
 def put_logement(logement_id: IdChemin, body: LogementIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)
-    return respond(app.definir_logement(acteur, logement_id, body.model_dump(), idem), "PUT")
+    etat = EtatLogement.depuis(body.model_dump())
+    return respond("PUT", idem, corps_logement,
+                   lambda memo: app.definir_logement(acteur, logement_id, etat, memo))
 
 
 @router.get("/logements/{logement_id}", response_model=LogementVue,
             responses=reponses(*LECTURE, 404))
 def get_logement(logement_id: IdChemin, acteur: ActeurDep, app: AppDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_LIRE)
-    return JSONResponse(jsonable(app.logement(logement_id).vue()))
+    return JSONResponse(jsonable(vue_logement(app.logement(logement_id))))

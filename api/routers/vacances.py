@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -10,21 +11,28 @@ from fastapi.responses import JSONResponse
 
 from api.access_log import note_ids
 from api.auth import ActeurDep
+from api.corps import corps_vacance
 from api.deps import AppDep, AsOf, IdChemin, IdemDep, KnownAt, ProjectionsDep
-from api.idempotence import reponse
+from api.idempotence import CleIdempotence
 from api.permissions import Action, autoriser, cible_de_vacance, restreindre_vacance
 from api.responses import ECRITURE, LECTURE, RETARD, VacanceVue, reponses
-from api.routers.common import read_or_404
+from api.routers.common import commander, read_or_404
 from api.schemas import BailIn, DecisionsIn, DesignationIn, RefusIn, VacanceIn
-from domain.issue import Issue, Rejoue
-from domain.vacance import Acteur
+from domain.commandes import DecisionCommission
+from domain.issue import Issue, Memo, Rejoue
+from domain.vacance import Acteur, Vacance
 
 router = APIRouter(prefix="/v1", tags=["vacances"])
 
 
-def respond_vacance(acteur: Acteur, resultat: Issue | Rejoue) -> JSONResponse:
-    """A POST of the cycle (a replay, as first answered), shown as the caller may see it."""
-    statut, corps = reponse("POST", resultat)
+def respond_vacance(acteur: Acteur, idem: CleIdempotence | None,
+                    commande: Callable[[Memo | None], Issue[Vacance] | Rejoue],
+                    request: Request | None = None) -> JSONResponse:
+    """A POST of the cycle (a replay, as first answered), shown as the caller may see it:
+    the whole vacancy is what an Idempotency-Key remembers, each answer is restricted."""
+    statut, corps = commander("POST", idem, corps_vacance, commande)
+    if request is not None:
+        note_ids(request, vacance_id=corps.get("vacance_id"))
     return JSONResponse(restreindre_vacance(acteur, corps), status_code=statut)
 
 
@@ -38,10 +46,8 @@ def respond_vacance(acteur: Acteur, resultat: Issue | Rejoue) -> JSONResponse:
 def post_vacance(logement_id: IdChemin, body: VacanceIn, acteur: ActeurDep, app: AppDep,
                  idem: IdemDep, request: Request) -> JSONResponse:
     garde = autoriser(acteur, Action.VACANCE_DECLARER)
-    resultat = app.declarer_vacance(acteur, logement_id, body.date_information, idem,
-                                    garde=garde)
-    note_ids(request, vacance_id=resultat.corps.get("vacance_id"))
-    return respond_vacance(acteur, resultat)
+    return respond_vacance(acteur, idem, lambda memo: app.declarer_vacance(
+        acteur, logement_id, body.date_information, memo, garde=garde), request)
 
 
 @router.post("/vacances/{vacance_id}/designations", status_code=201,
@@ -57,8 +63,8 @@ def post_designation(vacance_id: IdChemin, body: DesignationIn, acteur: ActeurDe
                      idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DESIGNER)
-    return respond_vacance(acteur, app.designer(acteur, vacance_id, body.demande_id,
-                                                body.date, idem, garde=garde))
+    return respond_vacance(acteur, idem, lambda memo: app.designer(
+        acteur, vacance_id, body.demande_id, body.date, memo, garde=garde))
 
 
 @router.post("/vacances/{vacance_id}/decisions", status_code=201,
@@ -74,9 +80,9 @@ def post_decisions(vacance_id: IdChemin, body: DecisionsIn, acteur: ActeurDep, a
     for d in body.decisions:
         note_ids(request, demande_id=d.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DECIDER)
-    decisions = [d.model_dump() for d in body.decisions]
-    return respond_vacance(acteur, app.decider(acteur, vacance_id, body.date_commission,
-                                               decisions, idem, garde=garde))
+    decisions = [DecisionCommission.depuis(d.model_dump()) for d in body.decisions]
+    return respond_vacance(acteur, idem, lambda memo: app.decider(
+        acteur, vacance_id, body.date_commission, decisions, memo, garde=garde))
 
 
 @router.post("/vacances/{vacance_id}/refus", status_code=201, response_model=VacanceVue,
@@ -88,8 +94,8 @@ def post_refus(vacance_id: IdChemin, body: RefusIn, acteur: ActeurDep, app: AppD
                idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DECIDER)
-    return respond_vacance(acteur, app.refuser(acteur, vacance_id, body.demande_id, body.date,
-                                               body.motif, idem, garde=garde))
+    return respond_vacance(acteur, idem, lambda memo: app.refuser(
+        acteur, vacance_id, body.demande_id, body.date, body.motif, memo, garde=garde))
 
 
 @router.post("/vacances/{vacance_id}/bail", status_code=201, response_model=VacanceVue,
@@ -102,8 +108,8 @@ def post_bail(vacance_id: IdChemin, body: BailIn, acteur: ActeurDep, app: AppDep
               idem: IdemDep, request: Request) -> JSONResponse:
     note_ids(request, demande_id=body.demande_id)
     garde = autoriser(acteur, Action.VACANCE_DECIDER)
-    return respond_vacance(acteur, app.signer_bail(acteur, vacance_id, body.demande_id,
-                                                   body.date_signature, idem, garde=garde))
+    return respond_vacance(acteur, idem, lambda memo: app.signer_bail(
+        acteur, vacance_id, body.demande_id, body.date_signature, memo, garde=garde))
 
 
 @router.get("/vacances/{vacance_id}", response_model=VacanceVue,

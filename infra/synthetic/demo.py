@@ -15,6 +15,17 @@ from typing import Any
 from rich.console import Console
 
 from domain.application import HlmApplication
+from domain.commandes import (
+    DecisionCommission,
+    DepotDemande,
+    EtatLogement,
+    ModeSeparation,
+    Personne,
+    Separation,
+    Situation,
+    VotesCommission,
+)
+from domain.issue import Issue, Rejoue
 from domain.rules.cycle import Decision
 from domain.rules.priorities import CATEGORIES
 from domain.vacance import Acteur
@@ -62,11 +73,12 @@ def load_demo(app: HlmApplication, seed: int = 2024) -> dict[str, int]:
             "reservataire_id": None if i % 5 == 0 else list(RESERVATAIRES)[i % 4],
             "date_effet": date(2012, 1, 1),
         }
-        app.definir_logement(ADMIN, lid, etat)
+        app.definir_logement(ADMIN, lid, EtatLogement.depuis(etat))
         logements.append((lid, etat))
     # A logement leaves the QPV list in 2020 (attributes change over time, history kept).
     lid, etat = logements[0]
-    app.definir_logement(ADMIN, lid, {**etat, "qpv": False, "date_effet": date(2020, 6, 1)})
+    app.definir_logement(ADMIN, lid, EtatLogement.depuis(
+        {**etat, "qpv": False, "date_effet": date(2020, 6, 1)}))
 
     demandes = []
     codes = sorted(CATEGORIES)
@@ -86,7 +98,7 @@ def load_demo(app: HlmApplication, seed: int = 2024) -> dict[str, int]:
             "categories_prioritaires": rnd.sample(codes, 1) if rnd.random() < 0.3 else [],
             "relogement_renouvellement_urbain": rnd.random() < 0.05,
         }
-        demande_id = app.deposer_demande(ADMIN, body).corps["demande_id"]
+        demande_id = _id(app.deposer_demande(ADMIN, DepotDemande.depuis(body)))
         demandes.append((demande_id, depot, personnes))
 
     _separations(app)
@@ -95,22 +107,28 @@ def load_demo(app: HlmApplication, seed: int = 2024) -> dict[str, int]:
             "demandes": len(demandes) + 3, **counts, "evenements": app.compter_evenements()}
 
 
+def _id(resultat: Issue[Any] | Rejoue) -> str:
+    """The id of what a command without an Idempotency-Key recorded."""
+    assert isinstance(resultat, Issue)
+    return resultat.id
+
+
 def _separations(app: HlmApplication) -> None:
     """EX-11: one separation before 2014-03-27 (no carry-over) and one after (carry-over)."""
     for num, sep, new_num, new_depot in (
         ("SEP-2011-A", date(2013, 6, 1), "SEP-2013-B", date(2013, 9, 15)),
         ("SEP-2011-C", date(2015, 2, 1), "SEP-2015-D", date(2015, 3, 1)),
     ):
-        d = app.deposer_demande(ADMIN, {
-            "numero_unique": num, "date_depot": date(2011, 5, 10), "demandeur_id": f"{num}-A",
-            "personnes_a_loger": [{"personne_id": f"{num}-B", "lien": "conjoint"}],
-            "ressources_annuelles": Decimal("21000"), "unites_consommation": Decimal("1.5"),
-            "dalo": False, "categories_prioritaires": [], "relogement_renouvellement_urbain":
-            False}).corps
-        app.separer(ADMIN, d["demande_id"], {
-            "date_separation": sep, "membre_id": f"{num}-B", "mode": "nouvelle_demande",
-            "numero_unique": new_num, "date_depot": new_depot,
-            "ressources_annuelles": Decimal("14000"), "unites_consommation": Decimal("1")})
+        d = _id(app.deposer_demande(ADMIN, DepotDemande(
+            numero_unique=num, date_depot=date(2011, 5, 10), demandeur_id=f"{num}-A",
+            situation=Situation(ressources_annuelles=Decimal("21000"),
+                                unites_consommation=Decimal("1.5"),
+                                personnes_a_loger=(Personne(f"{num}-B", "conjoint"),)))))
+        app.separer(ADMIN, d, Separation(
+            date_separation=sep, membre_id=f"{num}-B", mode=ModeSeparation.NOUVELLE_DEMANDE,
+            numero_unique=new_num, date_depot=new_depot,
+            situation=Situation(ressources_annuelles=Decimal("14000"),
+                                unites_consommation=Decimal("1"))))
 
 
 def _vacances(app: HlmApplication, rnd: random.Random, logements: list[Any],
@@ -122,7 +140,7 @@ def _vacances(app: HlmApplication, rnd: random.Random, logements: list[Any],
     for n, (lid, etat) in enumerate(logements[:24]):
         info = date(2018 + n % 8, 1 + n % 12, 1 + n % 27)
         bailleur = Acteur("bailleur", etat["bailleur_id"])
-        vid = app.declarer_vacance(bailleur, lid, info).corps["vacance_id"]
+        vid = _id(app.declarer_vacance(bailleur, lid, info))
         stage = list(stages)[n % len(stages)]
         if stage == "en_attente":
             stages[stage] += 1
@@ -143,12 +161,12 @@ def _vacances(app: HlmApplication, rnd: random.Random, logements: list[Any],
             pass
         elif stage == "echec":
             app.decider(bailleur, vid, commission, [
-                {"demande_id": d, "decision": Decision.NON_ATTRIBUTION, "rang": None,
-                 "motif": "ressources insuffisantes", "votes": None} for d in candidats])
+                DecisionCommission(d, Decision.NON_ATTRIBUTION,
+                                   motif="ressources insuffisantes") for d in candidats])
         else:
             app.decider(bailleur, vid, commission, [
-                {"demande_id": d, "decision": Decision.ATTRIBUTION, "rang": r + 1, "motif": None,
-                 "votes": {"pour": 5, "contre": 4, "voix_maire": None} if r == 0 else None}
+                DecisionCommission(d, Decision.ATTRIBUTION, rang=r + 1,
+                                   votes=VotesCommission(5, 4) if r == 0 else None)
                 for r, d in enumerate(candidats)])
             if stage in ("refus", "bail"):
                 app.refuser(bailleur, vid, candidats[0], commission + timedelta(days=7),

@@ -27,12 +27,20 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from domain.application import HlmApplication
+from domain.commandes import (
+    ChangementSituation,
+    DecisionCommission,
+    DepotDemande,
+    EtatLogement,
+    Separation,
+)
 from domain.errors import DomainError
 from domain.serialisation import jsonable
 from domain.vacance import Acteur
 from infra.persistence.store import init_store
 from infra.settings import Settings
 from projections.bitemporal import BELIEVED, position_at
+from projections.presentation import vue_demande
 from projections.quotas import COLUMNS
 from projections.replay import (
     ANCIENNETE,
@@ -148,9 +156,9 @@ class Histoire:
         app.definir_territoire(ADMIN, "T2", "EPCI deux", None, False)
         app.publier_seuil(ADMIN, "T1", 2016, Decimal("8000"), "arrêté 2016")
         for lid, (b, t, qpv, r, tendue) in LOGEMENTS.items():
-            app.definir_logement(ADMIN, lid, {
+            app.definir_logement(ADMIN, lid, EtatLogement.depuis({
                 "bailleur_id": b, "territoire_id": t, "commune": "C1", "qpv": qpv,
-                "zone_tendue": tendue, "reservataire_id": r, "date_effet": date(2010, 1, 1)})
+                "zone_tendue": tendue, "reservataire_id": r, "date_effet": date(2010, 1, 1)}))
 
     def choisir(self, i: int) -> str | None:
         return self.demandes[i % len(self.demandes)] if self.demandes else None
@@ -163,13 +171,13 @@ class Histoire:
         self.n += 1
         numero = f"N{self.n:04d}"
         personnes = [{"personne_id": f"{numero}-B", "lien": "conjoint"}] if couple else []
-        r = self.essayer(self.app.deposer_demande, {
+        r = self.essayer(self.app.deposer_demande, DepotDemande.depuis({
             "numero_unique": numero, "date_depot": _jour(j), "demandeur_id": f"{numero}-A",
             "personnes_a_loger": personnes, "ressources_annuelles": Decimal(ressources),
             "unites_consommation": Decimal(uc), "dalo": dalo, "categories_prioritaires": cats,
-            "relogement_renouvellement_urbain": reloge})
+            "relogement_renouvellement_urbain": reloge}))
         if r is not None:
-            did = r.corps["demande_id"]
+            did = r.id
             self.demandes.append(did)
             self.depots[did] = _jour(j)
             if couple:
@@ -181,9 +189,9 @@ class Histoire:
         if did is not None:
             self.essayer(self.app.modifier_situation, did,
                          self.depots[did] + timedelta(days=decalage),
-                         {"ressources_annuelles": Decimal(ressources), "dalo": dalo,
-                          "categories_prioritaires": cats,
-                          "relogement_renouvellement_urbain": reloge})
+                         ChangementSituation(ressources_annuelles=Decimal(ressources),
+                                             dalo=dalo, categories_prioritaires=tuple(cats),
+                                             relogement_renouvellement_urbain=reloge))
 
     def _correction_bail(self, i: int, avant: int, ressources: str, dalo: bool,
                          cats: list[str], reloge: bool) -> None:
@@ -193,9 +201,9 @@ class Histoire:
         did, le = self.baux[i % len(self.baux)]
         jour = max(self.depots[did], le - timedelta(days=avant))
         self.essayer(self.app.modifier_situation, did, jour,
-                     {"ressources_annuelles": Decimal(ressources), "dalo": dalo,
-                      "categories_prioritaires": cats,
-                      "relogement_renouvellement_urbain": reloge})
+                     ChangementSituation(ressources_annuelles=Decimal(ressources), dalo=dalo,
+                                         categories_prioritaires=tuple(cats),
+                                         relogement_renouvellement_urbain=reloge))
 
     def signer(self, vid: str, did: str, le: date) -> None:
         if self.essayer(self.app.signer_bail, vid, did, le) is not None:
@@ -214,19 +222,19 @@ class Histoire:
         separation = self.depots[did] + timedelta(days=apres)
         ensuite = separation + timedelta(days=delai)
         if substitution:
-            self.essayer(self.app.separer, did, {
+            self.essayer(self.app.separer, did, Separation.depuis({
                 "membre_id": self.conjoints[did], "date_separation": separation,
-                "mode": "substitution", "date_substitution": ensuite})
+                "mode": "substitution", "date_substitution": ensuite}))
             return
         self.n += 1
         numero = f"N{self.n:04d}"
-        r = self.essayer(self.app.separer, did, {
+        r = self.essayer(self.app.separer, did, Separation.depuis({
             "membre_id": self.conjoints[did], "date_separation": separation,
             "mode": "nouvelle_demande", "numero_unique": numero, "date_depot": ensuite,
-            "ressources_annuelles": Decimal("9000"), "unites_consommation": Decimal("1")})
+            "ressources_annuelles": Decimal("9000"), "unites_consommation": Decimal("1")}))
         if r is not None:
-            self.demandes.append(r.corps["demande_id"])
-            self.depots[r.corps["demande_id"]] = ensuite
+            self.demandes.append(r.id)
+            self.depots[r.id] = ensuite
 
     def _cycle(self, lid: str, j: int, choix: list[int], attribuer: list[bool],
                refus: bool, delai: int, signature: str) -> None:
@@ -235,7 +243,7 @@ class Histoire:
         vacance = self.essayer(app.declarer_vacance, lid, debut)
         if vacance is None:
             return
-        vid = vacance.corps["vacance_id"]
+        vid = vacance.id
         jour_tour = debut
         for tour in range(2):
             jour_tour = debut + timedelta(days=delai + 50 * tour)
@@ -255,7 +263,8 @@ class Histoire:
                 {"demande_id": did, "decision": "non_attribution", "rang": None,
                  "motif": "ressources", "votes": None}
                 for k, did in enumerate(designes)]
-            self.essayer(app.decider, vid, jour_tour + timedelta(days=5), decisions)
+            self.essayer(app.decider, vid, jour_tour + timedelta(days=5),
+                         [DecisionCommission.depuis(d) for d in decisions])
             premier = app.vacance_par_id(vid).candidat_a_signer()
             if premier and refus and tour == 0:
                 self.essayer(app.refuser, vid, premier, jour_tour + timedelta(days=8),
@@ -337,7 +346,7 @@ def _compare(vues: Projections, histoire: Histoire, known_at: datetime | None,
                 assert lu is None, (did, as_of, known_at)
                 continue
             # The whole read model of the demande, not only its seniority.
-            assert lu == jsonable(demande.vue(as_of)), (did, as_of, known_at)
+            assert lu == jsonable(vue_demande(demande, as_of)), (did, as_of, known_at)
             if lu["statut"] == "active":
                 assert {k: lu[k] for k in ANCIENNETE} == actives.pop(did)
             compared += 1

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +25,19 @@ from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
 from api.app import create_app
-from api.idempotence import CleIdempotence, reponse
+from api.corps import corps_demande, corps_vacance
+from api.idempotence import CleIdempotence, Memoire, reponse, statut
 from api.schemas import DemandeIn
 from domain.application import HlmApplication
+from domain.commandes import ChangementSituation, DepotDemande
 from domain.demande import Demande
 from domain.errors import Conflit, EcritureConcurrente
 from domain.issue import Issue, Rejoue
 from domain.vacance import Acteur, Vacance
 from infra.persistence.store import init_store
 from infra.settings import Settings
+from projections.historique import historique
+from projections.presentation import vue_demande, vue_vacance
 from tests.conftest import SECRET
 from tests.helpers_sec import (
     ADMIN,
@@ -174,15 +179,15 @@ def test_concurrent_designations_on_one_vacancy(store: Store, monkeypatch: pytes
 
     pending = {did: designate(did) for did in demandes}
     rounds = _rounds(monkeypatch, forced, (Vacance, "designer"), pending,
-                     lambda o: isinstance(o, Issue) and reponse("POST", o)[0] == 201,
+                     lambda o: isinstance(o, Issue) and statut("POST", o) == 201,
                      (EcritureConcurrente,), 2, store)
     if forced:
         assert rounds == THREADS
     assert store.count() == start + 2 * THREADS
-    vue = app.vacance_par_id(vid).vue(app.today())
+    vue = vue_vacance(app.vacance_par_id(vid), app.today())
     assert sorted(d["demande_id"] for d in vue["designations"]) == sorted(demandes)
     for did in demandes:
-        types = [e["type"] for e in app.historique(did)]
+        types = [e["type"] for e in historique(app, did)]
         assert types == ["Deposee", "DesigneeSurVacance"], types
 
 
@@ -196,21 +201,22 @@ def test_concurrent_situation_changes_on_one_demande(
 
     def change(i: int) -> Callable[[], Any]:
         return lambda: app.modifier_situation(
-            BAILLEUR, did, first + timedelta(days=i), {"ressources_annuelles": 1000 * (i + 1)})
+            BAILLEUR, did, first + timedelta(days=i),
+            ChangementSituation(ressources_annuelles=Decimal(1000 * (i + 1))))
 
     pending = {str(i): change(i) for i in range(THREADS)}
     rounds = _rounds(monkeypatch, forced, (Demande, "modifier_situation"), pending,
-                     lambda o: isinstance(o, Issue) and reponse("POST", o)[0] == 201,
+                     lambda o: isinstance(o, Issue) and statut("POST", o) == 201,
                      (EcritureConcurrente,), 1, store)
     if forced:
         assert rounds == THREADS
     assert store.count() == start + THREADS
-    events = app.historique(did)
+    events = historique(app, did)
     assert [e["type"] for e in events] == ["Deposee"] + ["SituationModifiee"] * THREADS
     assert [e["version"] for e in events] == list(range(1, THREADS + 2))
     # Each change holds from its own date: none was lost or overwritten.
     for i in range(THREADS):
-        vue = app.demande_par_id(did).vue(first + timedelta(days=i))
+        vue = vue_demande(app.demande_par_id(did), first + timedelta(days=i))
         assert vue["ressources_annuelles"] == 1000 * (i + 1)
 
 
@@ -218,8 +224,9 @@ def test_concurrent_situation_changes_on_one_demande(
 def test_same_idempotency_key_concurrently(store: Store, monkeypatch: pytest.MonkeyPatch,
                                            forced: bool) -> None:
     app = store.app
-    payload = DemandeIn(**demande_json("CC-IDEM")).model_dump()
-    key = CleIdempotence.de("admin", "k-race", "POST", "/v1/demandes", b"same body")
+    payload = DepotDemande.depuis(DemandeIn(**demande_json("CC-IDEM")).model_dump())
+    key = Memoire(CleIdempotence.de("admin", "k-race", "POST", "/v1/demandes", b"same body"),
+                  corps_demande)
     if forced:
         monkeypatch.setattr(HlmApplication, "_existe",
                             Rendezvous(THREADS).wrap(HlmApplication._existe))
@@ -227,7 +234,7 @@ def test_same_idempotency_key_concurrently(store: Store, monkeypatch: pytest.Mon
     outcomes = _race([lambda: app.deposer_demande(ADMIN, payload, key)] * THREADS)
     assert store.count() == before + 1
     assert all(isinstance(o, Issue | Rejoue) for o in outcomes), outcomes
-    answers = [reponse("POST", o) for o in outcomes]
+    answers = [reponse("POST", o, corps_demande) for o in outcomes]
     assert {(s, str(corps)) for s, corps in answers} == {(201, str(answers[0][1]))}
 
     # And designations: one key, one designation, two events. Several rounds, as the
@@ -237,8 +244,9 @@ def test_same_idempotency_key_concurrently(store: Store, monkeypatch: pytest.Mon
     for n in range(KEY_ROUNDS):
         vid = declarer(app, logement_non_reserve(app, f"L-RACE-{n}"),
                        date(2024, 3, 1) + timedelta(days=n))
-        key = CleIdempotence.de("admin", f"k-race-{n}", "POST",
-                                f"/v1/vacances/{vid}/designations", b"same body")
+        key = Memoire(CleIdempotence.de("admin", f"k-race-{n}", "POST",
+                                        f"/v1/vacances/{vid}/designations", b"same body"),
+                      corps_vacance)
         if forced:
             monkeypatch.setattr(Vacance, "designer",
                                 Rendezvous(THREADS).wrap(Vacance.designer))
@@ -247,9 +255,9 @@ def test_same_idempotency_key_concurrently(store: Store, monkeypatch: pytest.Mon
         outcomes = _race([call] * THREADS)
         monkeypatch.undo()
         assert store.count() == before + 2
-        answers = [reponse("POST", o) for o in outcomes]
+        answers = [reponse("POST", o, corps_vacance) for o in outcomes]
         assert {(s, str(corps)) for s, corps in answers} == {(201, str(answers[0][1]))}
-        assert len(app.vacance_par_id(vid).vue(app.today())["designations"]) == 1
+        assert len(vue_vacance(app.vacance_par_id(vid), app.today())["designations"]) == 1
 
 
 def test_twin_request_committed_between_the_key_check_and_the_load(
@@ -260,8 +268,8 @@ def test_twin_request_committed_between_the_key_check_and_the_load(
     app = store.app
     did = deposer(app, "CC-TWIN")
     vid = declarer(app, "L-NR")
-    key = CleIdempotence.de("bailleur:B1", "k-twin", "POST",
-                            f"/v1/vacances/{vid}/designations", b"body")
+    key = Memoire(CleIdempotence.de("bailleur:B1", "k-twin", "POST",
+                                    f"/v1/vacances/{vid}/designations", b"body"), corps_vacance)
     first = app.designer(BAILLEUR, vid, did, date(2024, 3, 5), key)  # A
     before = store.count()
     lire = app.side.lire_idempotence
@@ -273,11 +281,12 @@ def test_twin_request_committed_between_the_key_check_and_the_load(
 
     monkeypatch.setattr(app.recorder, "lire_idempotence", not_yet_committed)
     second = app.designer(BAILLEUR, vid, did, date(2024, 3, 5), key)  # B
-    assert reponse("POST", second) == reponse("POST", first)
+    assert reponse("POST", second, corps_vacance) == reponse("POST", first, corps_vacance)
     assert store.count() == before
     # With another body under the same key, B is told so.
-    other = CleIdempotence.de("bailleur:B1", "k-twin", "POST",
-                              f"/v1/vacances/{vid}/designations", b"other body")
+    other = Memoire(CleIdempotence.de("bailleur:B1", "k-twin", "POST",
+                                      f"/v1/vacances/{vid}/designations", b"other body"),
+                    corps_vacance)
     calls.clear()
     with pytest.raises(Conflit) as info:
         app.designer(BAILLEUR, vid, did, date(2024, 3, 5), other)

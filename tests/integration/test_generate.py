@@ -20,6 +20,7 @@ from infra.cli.main import app as cli
 from infra.persistence.store import init_store
 from infra.settings import Settings
 from infra.synthetic.generate import Bilan, GenerationIncoherente, generate
+from projections.presentation import vue_demande, vue_vacance
 from tests.conftest import SECRET
 
 N = 2000
@@ -162,12 +163,12 @@ def test_a_sample_of_demandes_and_vacances_loads_from_the_repository(generated):
     for did in demandes:
         demande = application.repository.get(did)
         assert isinstance(demande, Demande)
-        vue = demande.vue(date(2026, 1, 1))
+        vue = vue_demande(demande, date(2026, 1, 1))
         assert vue["statut"] in ("active", "attribuee", "radiee")
     for vid in vacances:
         vacance = application.repository.get(vid)
         assert isinstance(vacance, Vacance)
-        assert vacance.vue(date(2026, 1, 1))["statut"] in (
+        assert vue_vacance(vacance, date(2026, 1, 1))["statut"] in (
             "bail_signe", "attribuee", "candidats_designes", "en_attente_designation")
     signed = [application.repository.get(e.originator_id) for e in events
               if _kind(e) == "Vacance.BailSigne"][:10]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.application import HlmApplication
+from domain.commandes import ChangementSituation, DepotDemande
 from domain.vacance import Acteur
 from infra.settings import Settings
 from projections.db import Cursor
@@ -18,11 +19,11 @@ ADMIN = Acteur("admin")
 
 
 def _deposer(app: HlmApplication, numero: str, depot: date = date(2020, 1, 15)) -> str:
-    return app.deposer_demande(ADMIN, {
+    return app.deposer_demande(ADMIN, DepotDemande.depuis({
         "numero_unique": numero, "date_depot": depot, "demandeur_id": f"{numero}-A",
         "personnes_a_loger": [], "ressources_annuelles": Decimal("15000"),
         "unites_consommation": Decimal("1.5"), "dalo": False, "categories_prioritaires": [],
-        "relogement_renouvellement_urbain": False}).corps["demande_id"]
+        "relogement_renouvellement_urbain": False})).id
 
 
 def test_views_catch_up_from_the_store_in_batches(application, settings):
@@ -51,7 +52,7 @@ def test_a_late_change_of_resources_shows_only_for_known_at_after_it_was_recorde
         before_correction = datetime.now(UTC)
         time.sleep(0.01)
         application.modifier_situation(ADMIN, did, date(2021, 6, 1),
-                                       {"ressources_annuelles": Decimal("9000")})
+                                       ChangementSituation(ressources_annuelles=Decimal("9000")))
         vues.runner.catch_up()
         as_known_then = vues.demande(did, date(2022, 1, 1), before_correction)
         as_known_now = vues.demande(did, date(2022, 1, 1), None)

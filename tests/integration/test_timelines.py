@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 
 from domain.application import HlmApplication
+from domain.commandes import ChangementSituation
 from domain.serialisation import to_json
 from domain.vacance import Vacance
 from infra.settings import Settings
 from infra.synthetic.generate import generate
 from projections.bitemporal import BELIEVED
+from projections.presentation import vue_vacance
 from projections.service import Projections, view_db
 from projections.vacances import dates_effet, timeline, vacance_au
 from tests.helpers_sec import ADMIN, declarer, deposer, seed_reference
@@ -55,7 +57,7 @@ def test_each_period_of_a_vacancy_holds_the_replay_of_the_acts_showing_then(
         periods = timeline(events)
         assert periods[0][0] == effets[0]
         for (start, end, etat), after in zip(periods, [*periods[1:], None], strict=True):
-            assert etat == to_json(vacance_au(events, effets, start).vue(start))
+            assert etat == to_json(vue_vacance(vacance_au(events, effets, start), start))
             assert end == (after[0] if after else None)
             assert after is None or after[2] != etat
     assert late, "the history has no vacancy with a late entry: one branch untested"
@@ -82,7 +84,7 @@ def test_changes_in_date_order_add_two_rows_each_and_keep_the_earlier_periods(
     jours = [date(2023, m, 1) for m in (3, 5, 7, 9, 11)]
     for i, jour in enumerate(jours):
         application.modifier_situation(ADMIN, did, jour,
-                                       {"ressources_annuelles": Decimal(20000 + i)})
+                                       ChangementSituation(ressources_annuelles=Decimal(20000 + i)))
     vues = Projections(application, settings)
     try:
         vues.runner.batch_size = 2  # the changes fall in different transactions
@@ -110,14 +112,14 @@ def test_a_late_change_rewrites_only_the_periods_it_changes(
     did = deposer(application, "TL-2")
     for jour, montant in ((date(2023, 3, 1), 21000), (date(2023, 9, 1), 22000)):
         application.modifier_situation(ADMIN, did, jour,
-                                       {"ressources_annuelles": Decimal(montant)})
+                                       ChangementSituation(ressources_annuelles=Decimal(montant)))
     vues = Projections(application, settings)
     try:
         vues.runner.catch_up()
         before = _rows(settings, "pv_demandes", "demande_id", did)
         # recorded last, dated between the two: splits [03-01, 09-01) in two
         application.modifier_situation(ADMIN, did, date(2023, 6, 1),
-                                       {"ressources_annuelles": Decimal(25000)})
+                                       ChangementSituation(ressources_annuelles=Decimal(25000)))
         vues.runner.catch_up()
         after = _rows(settings, "pv_demandes", "demande_id", did)
         new = after[len(before):]

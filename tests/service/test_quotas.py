@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from domain.application import HlmApplication
+from domain.commandes import ChangementSituation, DecisionCommission, DepotDemande, EtatLogement
 from domain.vacance import Acteur
 from projections.quotas import Comptes, hors_qpv
 from projections.service import Projections
@@ -36,21 +37,20 @@ class Parc:
              signer: bool = True) -> tuple[str, str]:
         self.n += 1
         lid = f"L{self.n}"
-        self.app.definir_logement(ADMIN, lid, {
+        self.app.definir_logement(ADMIN, lid, EtatLogement.depuis({
             "bailleur_id": "B1", "territoire_id": "T1", "commune": "C1", "qpv": qpv,
             "zone_tendue": False, "reservataire_id": "R1" if reserve else None,
-            "date_effet": date(2010, 1, 1)})
-        did = self.app.deposer_demande(ADMIN, {
+            "date_effet": date(2010, 1, 1)}))
+        did = self.app.deposer_demande(ADMIN, DepotDemande.depuis({
             "numero_unique": f"N{self.n}", "date_depot": date(2015, 1, 1),
             "demandeur_id": f"P{self.n}", "personnes_a_loger": [],
             "ressources_annuelles": Decimal(ressources), "unites_consommation": Decimal(uc),
             "dalo": dalo, "categories_prioritaires": [],
-            "relogement_renouvellement_urbain": reloge}).corps["demande_id"]
-        vid = self.app.declarer_vacance(BAILLEUR, lid, jour).corps["vacance_id"]
+            "relogement_renouvellement_urbain": reloge})).id
+        vid = self.app.declarer_vacance(BAILLEUR, lid, jour).id
         designateur = Acteur("reservataire", "R1") if reserve else BAILLEUR
         self.app.designer(designateur, vid, did, jour)
-        self.app.decider(BAILLEUR, vid, jour, [{"demande_id": did, "decision": "attribution",
-                                                "rang": 1, "motif": None, "votes": None}])
+        self.app.decider(BAILLEUR, vid, jour, [DecisionCommission(did, "attribution", rang=1)])
         if signer:
             self.app.signer_bail(BAILLEUR, vid, did, jour)
         return did, vid
@@ -113,7 +113,7 @@ def test_a_late_resources_correction_changes_the_answer_only_when_known(applicat
     before = datetime.now(UTC)
     time.sleep(0.01)
     application.modifier_situation(ADMIN, did, date(2023, 1, 1),
-                                   {"ressources_annuelles": Decimal("6000")})
+                                   ChangementSituation(ressources_annuelles=Decimal("6000")))
     assert figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 1
     assert figures(vues, 2023, date(2023, 12, 31), before)["hors_qpv"]["premier_quartile"] == 0
 
@@ -194,7 +194,7 @@ def test_a_correction_after_a_projector_restart_still_reaches_the_lease(applicat
     finally:
         first.stop()
     application.modifier_situation(ADMIN, did, date(2023, 1, 1),
-                                   {"ressources_annuelles": Decimal("6000")})
+                                   ChangementSituation(ressources_annuelles=Decimal("6000")))
     second = Projections(application, settings)
     try:
         assert figures(second, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 1

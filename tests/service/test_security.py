@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.application import HlmApplication
+from domain.commandes import DecisionCommission
 from domain.vacance import Acteur
 from tests.conftest import SECRET
 from tests.helpers_sec import (
@@ -426,9 +427,9 @@ def test_a_forbidden_call_leaves_no_idempotency_record(
     headers = {**bearer("commune", C1), "Idempotency-Key": "k-maire"}
     _refused(client, application, call, headers)
     application.designer(Acteur("reservataire", R1), vid, world.demandes["D3"], date(2024, 5, 2))
-    application.decider(ADMIN, vid, date(2024, 5, 10), [
+    application.decider(ADMIN, vid, date(2024, 5, 10), [DecisionCommission.depuis(d) for d in [
         {"demande_id": world.demandes["D3"], "decision": "irrecevabilite", "rang": None,
-         "motif": None, "votes": None}])
+         "motif": None, "votes": None}]])
     body = _ok(client, application, call, headers, 201, 2)
     assert body["designataire"] == "maire"
 

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.errors import statut_http
 from api.schemas import DemandeIn
 from domain.application import HlmApplication
+from domain.commandes import DepotDemande
 from domain.errors import Invalide
 from tests.helpers_sec import (
     ADMIN,
@@ -118,8 +120,8 @@ def test_unknown_priority_code_is_refused_by_the_application_too(
     payload["categories_prioritaires"] = ["HANDICAP", "INCONNUE"]
     before = application.compter_evenements()
     with pytest.raises(Invalide) as info:
-        application.deposer_demande(ADMIN, payload)
-    assert info.value.status == 422 and info.value.code == "VALIDATION"
+        application.deposer_demande(ADMIN, DepotDemande.depuis(payload))
+    assert statut_http(info.value) == 422 and info.value.code == "VALIDATION"
     assert info.value.rule == "R-PRIORITY-CATEGORIES"
     assert info.value.details == {"categories_inconnues": ["INCONNUE"]}
     assert application.compter_evenements() == before

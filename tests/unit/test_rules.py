@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from api.errors import statut_http
 from domain.errors import Conflit, Invalide
 from domain.rules.cycle import (
     DecisionProposee,
@@ -226,7 +227,7 @@ def test_R_COMMISSION_TIE_BREAK_MAIRE_ex19_c_tie_without_mayor_is_refused() -> N
         r_commission_tie_break_maire(Votes(pour=4, contre=4, voix_maire=None))
     assert exc.value.code == "EGALITE_NON_DEPARTAGEE"
     assert exc.value.rule == "R-COMMISSION-TIE-BREAK-MAIRE"
-    assert exc.value.status == 422
+    assert statut_http(exc.value) == 422
 
 
 def test_R_COMMISSION_TIE_BREAK_MAIRE_negative_counts_refused() -> None:
@@ -248,7 +249,7 @@ def test_R_COMMISSION_NOMINATIVE_two_rank_1_in_one_commission() -> None:
         r_commission_nominative([_d("a", rang=1), _d("b", rang=1)], {})
     assert exc.value.code == "RANG_1_EN_DOUBLE"
     assert exc.value.rule == "R-COMMISSION-NOMINATIVE"
-    assert exc.value.status == 409
+    assert statut_http(exc.value) == 409
     assert exc.value.details == {"rang": 1}
 
 
@@ -297,7 +298,7 @@ def test_R_COMMISSION_NOMINATIVE_rank_on_non_attribution_is_invalid(decision: st
     with pytest.raises(Invalide) as exc:
         r_commission_nominative([_d("a", decision, rang=1)], {})
     assert exc.value.rule == "R-COMMISSION-NOMINATIVE"
-    assert exc.value.status == 422
+    assert statut_http(exc.value) == 422
 
 
 def test_R_COMMISSION_NOMINATIVE_same_demande_twice_or_rank_0() -> None:

@@ -1,0 +1,119 @@
+"""How each aggregate is shown: the body of the API's answers and the state a read-model row
+keeps.
+
+The read side owns these shapes, not the aggregates: a field of the contract can be renamed
+here without touching an aggregate or its events. The command answers, the read models'
+timelines and the replay all call these functions, so the three cannot drift apart. Values
+are domain values (dates, amounts); `domain.serialisation.jsonable` makes them JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.demande import Demande, StatutDemande
+from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
+from domain.rules.priorities import r_priority_categories
+from domain.rules.seniority import RULE_ID as SENIORITY_RULE
+from domain.vacance import Vacance
+
+
+def vue_bailleur(bailleur: Bailleur) -> dict[str, Any]:
+    return {"bailleur_id": bailleur.bailleur_id, "nom": bailleur.nom}
+
+
+def vue_reservataire(reservataire: Reservataire) -> dict[str, Any]:
+    return {"reservataire_id": reservataire.reservataire_id, "nom": reservataire.nom,
+            "type": reservataire.type}
+
+
+def vue_territoire(territoire: Territoire) -> dict[str, Any]:
+    return {
+        "territoire_id": territoire.territoire_id,
+        "nom": territoire.nom,
+        "soumis_mixite_depuis": territoire.soumis_mixite_depuis,
+        "ile_de_france": territoire.ile_de_france,
+        "seuils": [territoire.seuils[y] for y in sorted(territoire.seuils)],
+        "objectifs": list(territoire.objectifs.values()),
+    }
+
+
+def vue_seuil(territoire: Territoire, annee: int) -> dict[str, Any]:
+    """One year's first-quartile threshold of a territoire (R-Q1-THRESHOLD)."""
+    return {"territoire_id": territoire.territoire_id, **territoire.seuils[annee]}
+
+
+def vue_objectifs(territoire: Territoire, bailleur_id: str, annee: int) -> dict[str, Any]:
+    """One bailleur's CIA objectives for one year (R-CIA-BAILLEUR-DISTRIBUTION)."""
+    return {"territoire_id": territoire.territoire_id,
+            **territoire.objectifs[f"{bailleur_id}/{annee}"]}
+
+
+def vue_logement(logement: Logement, jour: date | None = None) -> dict[str, Any]:
+    """The attributes in force on `jour` (default: the latest version), with every version."""
+    etat = logement.etat_au(jour) if jour else logement.historique[-1]
+    return {"logement_id": logement.logement_id, **(etat or {}),
+            "historique": logement.historique}
+
+
+def vue_demande(demande: Demande, as_of: date) -> dict[str, Any]:
+    """The demande on `as_of`: its situation then, its seniority counted to that day
+    (R-SENIORITY-SEPARATION names where a kept seniority comes from), the priority
+    categories in force then (R-PRIORITY-CATEGORIES); an end dated later shows as active."""
+    s = demande.situation_au(as_of)
+    statut = (demande.statut if demande.date_fin is None or demande.date_fin <= as_of
+              else StatutDemande.ACTIVE)
+    per_uc = demande.ressources_par_uc(as_of)
+    return {
+        "demande_id": str(demande.id),
+        "numero_unique": demande.numero_unique,
+        "organisation": demande.organisation,
+        "statut": statut,
+        "demandeur_id": demande.demandeur_id,
+        "date_depot": demande.date_depot,
+        "date_anciennete": demande.date_anciennete,
+        "anciennete_jours": max(0, (as_of - demande.date_anciennete).days),
+        "anciennete_source": (
+            {"demande_id": demande.anciennete_source, "regle": SENIORITY_RULE}
+            if demande.anciennete_source else None
+        ),
+        "ressources_annuelles": s["ressources_annuelles"],
+        "unites_consommation": s["unites_consommation"],
+        "ressources_par_uc": per_uc.quantize(Decimal("0.01")) if per_uc is not None else None,
+        "dalo": s["dalo"],
+        "categories_prioritaires": s["categories_prioritaires"],
+        "categories_en_vigueur": r_priority_categories(s["categories_prioritaires"], as_of),
+        "personnes_a_loger": s["personnes_a_loger"],
+        "relogement_renouvellement_urbain": s["relogement_renouvellement_urbain"],
+        "motif_radiation": demande.motif_radiation if statut == StatutDemande.RADIEE
+        else None,
+        "attribution": demande.attribution if statut == StatutDemande.ATTRIBUEE else None,
+        "separations": demande.separations,
+        "as_of": as_of,
+    }
+
+
+def vue_vacance(vacance: Vacance, jour: date) -> dict[str, Any]:
+    """The cycle as it stands on `jour`: who designates then (the one-month deadline of
+    R-RESERVATAIRE-DELAI-1-MOIS included), every turn, designation and the lease."""
+    designataire = vacance.designataire_au(jour) if not vacance.bail else None
+    echec = next((t for t in vacance.tours if t["motif"] == "echec_reservataire"), None)
+    return {
+        "vacance_id": str(vacance.id),
+        "logement_id": vacance.logement_id,
+        **vacance.logement,
+        "date_information": vacance.date_information,
+        "designataire": designataire,
+        "organisation_designataire": vacance.organisation_du(designataire)
+        if designataire else None,
+        "date_limite_designation": vacance.date_limite_designation,
+        "statut": vacance.statut(),
+        "tours": vacance.tours,
+        "attribution_reservataire_echouee": echec["depuis"] if echec else None,
+        "designations": sorted(vacance.designations.values(),
+                               key=lambda d: (d["date"], d["demande_id"])),
+        "candidat_a_signer": vacance.candidat_a_signer(),
+        "bail": vacance.bail,
+    }
