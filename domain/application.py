@@ -48,6 +48,7 @@ from domain.ids import (
 )
 from domain.issue import Issue, Memo, Rejoue
 from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
+from domain.rules.cycle import Designataire
 from domain.rules.priorities import is_known_code
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
@@ -466,7 +467,8 @@ class HlmApplication(Application[UUID]):
     def cible_vacance(vacance: Vacance) -> Cible:
         return Cible(bailleur_id=vacance.bailleur_id, reservataire_id=vacance.reservataire_id,
                      commune=vacance.logement["commune"], qpv=bool(vacance.logement["qpv"]),
-                     remise_au_maire=any(t["designataire"] == "maire" for t in vacance.tours))
+                     remise_au_maire=any(t.designataire == Designataire.MAIRE
+                                         for t in vacance.tours))
 
     def _vacance_gardee(self, vacance_id: str, garde: Garde) -> Vacance:
         vacance = self.vacance_par_id(vacance_id)

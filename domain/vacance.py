@@ -3,6 +3,7 @@ failure of the réservataire's attribution, lease."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -61,6 +62,23 @@ LIVE_ATTRIBUTION = frozenset({StatutDesignation.ATTRIBUEE,
                               StatutDesignation.ATTRIBUEE_SOUS_CONDITION})
 ROLE_OF = {Designataire.RESERVATAIRE: Role.RESERVATAIRE, Designataire.BAILLEUR: Role.BAILLEUR,
            Designataire.MAIRE: Role.COMMUNE}
+
+
+@dataclass(frozen=True)
+class Tour:
+    """A turn of designation: who designates from `depuis`, and why the turn changed
+    (`motif`: `delai_expire`, `echec_reservataire`; None for the first) under which rule."""
+
+    designataire: Designataire
+    depuis: date
+    motif: str | None = None
+    regle: str | None = None
+
+    @classmethod
+    def de(cls, designataire: str, depuis: date, motif: str | None = None,
+           regle: str | None = None) -> Tour:
+        # The events hold the designataire's plain text: the turn holds the member.
+        return cls(Designataire(designataire), depuis, motif, regle)
 
 
 class Acteur:
@@ -154,10 +172,7 @@ class Vacance(Aggregate):
         self.date_information = date_information
         self.logement = logement
         self.date_limite_designation = date_limite_designation
-        self.tours: list[dict[str, Any]] = [
-            {"designataire": designataire, "depuis": date_information, "motif": None,
-             "regle": None}
-        ]
+        self.tours: list[Tour] = [Tour.de(designataire, date_information)]
         self.designations: dict[str, dict[str, Any]] = {}
         self.commissions: list[dict[str, Any]] = []
         self.bail: dict[str, Any] | None = None
@@ -184,12 +199,11 @@ class Vacance(Aggregate):
         any proposal, the vacancy is the bailleur's to designate for this turn (RULES.md §7
         item 18 leaves the consequence open; see docs/DECISIONS.md)."""
         tour = self.tours[-1]
-        if (tour["designataire"] == Designataire.RESERVATAIRE and self.date_limite_designation
+        if (tour.designataire == Designataire.RESERVATAIRE and self.date_limite_designation
                 and jour > self.date_limite_designation
                 and not self._designations_du_tour(self._tour_courant())):
             return Designataire.BAILLEUR
-        # As recorded: the plain text of the stored event once the vacancy is loaded.
-        return Designataire(tour["designataire"])
+        return tour.designataire
 
     def organisation_du(self, designataire: Designataire) -> str | None:
         return cast("str | None", {Designataire.RESERVATAIRE: self.reservataire_id,
@@ -238,7 +252,7 @@ class Vacance(Aggregate):
                            details={"date_information": self.date_information.isoformat()})
         tour = self.tours[-1]
         if (acteur.role == "reservataire" and acteur.org == self.reservataire_id
-                and tour["designataire"] == Designataire.RESERVATAIRE
+                and tour.designataire == Designataire.RESERVATAIRE
                 and self.date_limite_designation
                 and jour > self.date_limite_designation):
             raise Conflit(
@@ -273,7 +287,7 @@ class Vacance(Aggregate):
                              "ressources_par_uc": None if ressources_par_uc is None
                              else str(ressources_par_uc.quantize(Decimal("0.01")))},
                 )
-        if designataire != tour["designataire"]:
+        if designataire != tour.designataire:
             self._tour_passe(jour, designataire, "delai_expire", "R-RESERVATAIRE-DELAI-1-MOIS")
         tardive = bool(aujourdhui and self.date_limite_designation
                        and jour <= self.date_limite_designation < aujourdhui)
@@ -283,8 +297,7 @@ class Vacance(Aggregate):
     @event("TourDeDesignationPasse")
     def _tour_passe(self, date_effet: date, designataire: str, motif: str,
                     regle: str | None) -> None:
-        self.tours.append({"designataire": designataire, "depuis": date_effet,
-                           "motif": motif, "regle": regle})
+        self.tours.append(Tour.de(designataire, date_effet, motif, regle))
 
     @event("CandidatDesigne")
     def _candidat_designe(self, date_effet: date, demande_id: str, par: str,
@@ -398,8 +411,7 @@ class Vacance(Aggregate):
         """When every candidate of the réservataire has failed, its attribution has failed:
         R-FAILED-QPV-TO-MAIRE decides who designates next (maire for a QPV logement from
         2018-11-25, else the bailleur, whose pool R-NONRESERVE-25-DALO then counts)."""
-        tour = self.tours[-1]
-        if tour["designataire"] != Designataire.RESERVATAIRE:
+        if self.tours[-1].designataire != Designataire.RESERVATAIRE:
             return
         candidats = self._designations_du_tour(self._tour_courant())
         if candidats and all(c["statut"] in FAILED for c in candidats):
@@ -408,11 +420,10 @@ class Vacance(Aggregate):
 
     @event("AttributionReservataireEchouee")
     def _attribution_reservataire_echouee(self, date_effet: date, designataire: str) -> None:
-        self.tours.append({
-            "designataire": designataire, "depuis": date_effet, "motif": "echec_reservataire",
-            "regle": "R-FAILED-QPV-TO-MAIRE" if designataire == Designataire.MAIRE else
-            "R-NONRESERVE-25-DALO",
-        })
+        self.tours.append(Tour.de(
+            designataire, date_effet, "echec_reservataire",
+            "R-FAILED-QPV-TO-MAIRE" if designataire == Designataire.MAIRE else
+            "R-NONRESERVE-25-DALO"))
 
     # --- lease ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ are domain values (dates, amounts); `domain.serialisation.jsonable` makes them J
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -99,7 +100,7 @@ def vue_vacance(vacance: Vacance, jour: date) -> dict[str, Any]:
     """The cycle as it stands on `jour`: who designates then (the one-month deadline of
     R-RESERVATAIRE-DELAI-1-MOIS included), every turn, designation and the lease."""
     designataire = vacance.designataire_au(jour) if not vacance.bail else None
-    echec = next((t for t in vacance.tours if t["motif"] == "echec_reservataire"), None)
+    echec = next((t for t in vacance.tours if t.motif == "echec_reservataire"), None)
     return {
         "vacance_id": str(vacance.id),
         "logement_id": vacance.logement_id,
@@ -110,8 +111,8 @@ def vue_vacance(vacance: Vacance, jour: date) -> dict[str, Any]:
         if designataire else None,
         "date_limite_designation": vacance.date_limite_designation,
         "statut": vacance.statut(),
-        "tours": vacance.tours,
-        "attribution_reservataire_echouee": echec["depuis"] if echec else None,
+        "tours": [asdict(t) for t in vacance.tours],
+        "attribution_reservataire_echouee": echec.depuis if echec else None,
         "designations": sorted(vacance.designations.values(),
                                key=lambda d: (d["date"], d["demande_id"])),
         "candidat_a_signer": vacance.candidat_a_signer(),

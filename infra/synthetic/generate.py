@@ -1019,7 +1019,7 @@ class _Generateur:
         self._touch(vac)
         self.ind["vacances"] += 1
         limite = vac.date_limite_designation
-        if vac.tours[0]["designataire"] == Designataire.RESERVATAIRE:
+        if vac.tours[0].designataire == Designataire.RESERVATAIRE:
             if limite is not None:
                 if rnd.random() < 0.07 or not self.prevus["delai_manque"]:
                     # The réservataire lets the month pass: the bailleur designates.

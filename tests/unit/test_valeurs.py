@@ -56,9 +56,10 @@ def test_stored_events_hold_plain_text() -> None:
     for s in stored:
         relue = app.mapper.to_domain_event(s).mutate(relue)
     assert relue is not None
-    assert [t["designataire"] for t in relue.tours] == [Designataire.RESERVATAIRE,
-                                                        Designataire.MAIRE]
-    assert all(type(t["designataire"]) is str for t in relue.tours)
+    assert [t.designataire for t in relue.tours] == [Designataire.RESERVATAIRE,
+                                                     Designataire.MAIRE]
+    # The turns hold members, read back from the events' plain text.
+    assert all(type(t.designataire) is Designataire for t in relue.tours)
     assert relue.designataire_au(date(2024, 3, 11)) is Designataire.MAIRE
     assert relue.designations["D1"]["statut"] == StatutDesignation.NON_ATTRIBUEE
     assert relue.statut() is StatutVacance.EN_ATTENTE_DESIGNATION
