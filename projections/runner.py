@@ -98,7 +98,8 @@ class TablesView:
         back the rows believed instead of remembering what they wrote."""
         for name, value in list(vars(self).items()):
             if isinstance(value, AggregateCache):
-                setattr(self, name, AggregateCache(value.app, value.size))
+                setattr(self, name, AggregateCache(value.app, value.size, value.load,
+                                                     value.types))
             elif isinstance(value, Timelines):
                 value.clear()
 

@@ -14,9 +14,6 @@ whenever they are asked (consumers deduplicate on it).
 from __future__ import annotations
 
 import json
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,6 +27,7 @@ from domain.ids import territoire_uuid
 from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
 from domain.vacance import Vacance
 from infra.stream import public_schemas as ps
+from projections.aggregates import AggregateCache
 from projections.quotas import drapeaux_menage, premier_quartile
 
 SOURCE = "urn:hlm:evenements"
@@ -110,95 +108,11 @@ class PublicEvent:
         return headers
 
 
-# --- context: the state known at an event's position ---------------------------------------
-
-class _Etats:
-    """Aggregate states by (id, version), least recently used out; shared by the threads
-    of one application (the API serves pages from a thread pool)."""
-
-    TAILLE = 512
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._etats: OrderedDict[tuple[UUID, int], Any] = OrderedDict()
-
-    def get(self, key: tuple[UUID, int]) -> Any | None:
-        with self._lock:
-            found = self._etats.get(key)
-            if found is not None:
-                self._etats.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[UUID, int], etat: Any) -> None:
-        with self._lock:
-            self._etats[key] = etat
-            if len(self._etats) > self.TAILLE:
-                self._etats.popitem(last=False)
-
-
-_ETATS: weakref.WeakKeyDictionary[HlmApplication, _Etats] = weakref.WeakKeyDictionary()
-_ETATS_LOCK = threading.Lock()
-
-
-class Contexte:
-    """Aggregates as recorded up to a position (what was known when an event was
-    recorded), for the few public forms that need more than the event itself.
-
-    A version of an aggregate never changes once recorded, so states are cached by
-    (id, version) across pages: a territoire, read for every lease on it, is rebuilt once
-    per version instead of once per lease. The states are only read, never changed."""
-
-    def __init__(self, app: HlmApplication) -> None:
-        self.app = app
-        with _ETATS_LOCK:
-            etats = _ETATS.get(app)
-            if etats is None:
-                etats = _ETATS[app] = _Etats()
-        self._etats = etats
-        # Per page: positions read after the page's notifications, so valid for all of them.
-        self._positions: dict[UUID, dict[int, tuple[int, Any]]] = {}
-        self._histoires: dict[UUID, list[tuple[int, Any]]] = {}
-
-    def precharger(self, ids: set[UUID], jusqua: int) -> None:
-        """Read the events of these aggregates up to `jusqua` in one query (the vacancies
-        and demandes of a page's leases), instead of two queries per aggregate."""
-        if not ids:
-            return
-        for position, stored in self.app.side.evenements_de(sorted(ids), jusqua):
-            self._histoires.setdefault(stored.originator_id, []).append(
-                (position, self.app.mapper.to_domain_event(stored)))
-
-    def version(self, key: UUID, version: int) -> Any:
-        found = self._etats.get((key, version))
-        if found is None:
-            found = self.app.repository.get(key, version=version)
-            self._etats.put((key, version), found)
-        return found
-
-    def logement_id(self, key: UUID) -> str:
-        """A logement's natural id, set once by its first event."""
-        return str(self.version(key, 1).logement_id)
-
-    def etat(self, key: UUID, position: int) -> Any | None:
-        """The aggregate with the events recorded at or before `position`."""
-        histoire = self._histoires.get(key)
-        if histoire is not None:
-            aggregate = None
-            for at, event in histoire:
-                if at > position:
-                    break
-                aggregate = event.mutate(aggregate)
-            return aggregate
-        positions = self._positions.get(key)
-        if positions is None:
-            positions = self._positions[key] = self.app.side.positions(key)
-        recorded = [v for v, (at, _) in positions.items() if at <= position]
-        return self.version(key, max(recorded)) if recorded else None
-
-
 # --- the mappings ---------------------------------------------------------------------------
 
-Construire = Callable[[Any, int, Contexte], ps.Donnees]
+# A public form that needs more than its event reads the aggregates as recorded up to the
+# event's position from the reader's fold (projections.aggregates), which stands there.
+Construire = Callable[[Any, int, AggregateCache], ps.Donnees]
 
 
 @dataclass(frozen=True)
@@ -245,12 +159,16 @@ def _etat_logement(logement_id: str, etat: dict[str, Any]) -> dict[str, Any]:
                                      "zone_tendue", "reservataire_id")}}
 
 
-def _logement_modifie(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
-    # The natural id is set once, by the first event: only that one is read.
-    return ps.LogementModifie(**_etat_logement(ctx.logement_id(e.originator_id), e.etat))
+def _logement_modifie(e: Any, position: int, etats: AggregateCache) -> ps.Donnees:
+    # The natural id is set once, by the first event: the held logement has it, else that
+    # version alone is read.
+    logement = etats.held(e.originator_id)
+    if logement is None:
+        logement = etats.version(e.originator_id, 1)
+    return ps.LogementModifie(**_etat_logement(str(logement.logement_id), e.etat))
 
 
-def _decisions(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
+def _decisions(e: Any, position: int, etats: AggregateCache) -> ps.Donnees:
     return ps.DecisionsCommissionEnregistrees(
         date_effet=e.date_effet,
         decisions=[ps.DecisionCommission(
@@ -259,15 +177,15 @@ def _decisions(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
             departage_maire=d["departage_maire"]) for d in e.decisions])
 
 
-def _bail_signe(e: Any, position: int, ctx: Contexte) -> ps.Donnees:
+def _bail_signe(e: Any, position: int, etats: AggregateCache) -> ps.Donnees:
     """The lease with the household's flags at the signature date (R-Q1-THRESHOLD,
     R-PRIORITY-CATEGORIES), as known when the lease was recorded: the quota facts of
     projections.quotas, without the resources."""
     # The vacancy and the household's demande exist when the lease is recorded.
-    vacance = cast(Vacance, ctx.etat(e.originator_id, position))
+    vacance = cast(Vacance, etats.state(e.originator_id, position))
     jour: date = e.date_effet
-    demande = cast(Demande, ctx.etat(UUID(e.demande_id), position))
-    territoire = ctx.etat(territoire_uuid(vacance.logement["territoire_id"]), position)
+    demande = cast(Demande, etats.state(UUID(e.demande_id), position))
+    territoire = etats.state(territoire_uuid(vacance.logement["territoire_id"]), position)
     return ps.BailSigne(
         date_effet=jour, demande_id=e.demande_id, logement_id=vacance.logement_id,
         bailleur_id=vacance.bailleur_id, territoire_id=vacance.logement["territoire_id"],
@@ -367,15 +285,15 @@ def page(app: HlmApplication, apres: int, limite: int) -> tuple[list[PublicEvent
 
 
 def _publics(app: HlmApplication, notifications: Sequence[Any], events: list[Any],
-             ctx: Contexte, plier: Callable[[Any], None]) -> tuple[list[PublicEvent], int]:
-    """The public form of decoded notifications; `plier` (the reader's) folds each event
-    into its states just before the event's public form is built."""
+             etats: AggregateCache) -> tuple[list[PublicEvent], int]:
+    """The public form of decoded notifications; each event is folded into the reader's
+    states just before its public form is built, so they stand at its position."""
     times = app.side.enregistrements(notifications[0].id, notifications[-1].id)
     acteurs = app.side.acteurs_de([n.id for n in notifications])
     out = []
     for n, event in zip(notifications, events, strict=True):
         kind = type_public(event)
-        plier(event)
+        etats.after(event)
         effet = kind.date_effet(event)
         acteur = acteurs.get(n.id) or {}
         out.append(PublicEvent(
@@ -383,7 +301,7 @@ def _publics(app: HlmApplication, notifications: Sequence[Any], events: list[Any
             type=kind.nom,
             date_effet=effet.isoformat() if effet is not None else None,
             enregistre_le=_horodatage(times[n.id]) if n.id in times else None,
-            donnees=kind.construire(event, n.id, ctx).model_dump(mode="json"),
+            donnees=kind.construire(event, n.id, etats).model_dump(mode="json"),
             acteur_role=acteur.get("role"),
             acteur_type_organisation=acteur.get("type_organisation")))
     return out, out[-1].position
@@ -405,81 +323,47 @@ class Lecteur:
     reader that folds every event, in order, into the aggregates it follows holds, when it
     reaches an event, the state of each aggregate as of that position: no query. Memory is
     bounded (least recently used aggregates out, `taille`); an aggregate the reader does not
-    hold (evicted, or created before the position the reader started from) is read from the
-    store as `page` does. Asked for a position other than where it stopped, the reader
-    starts again with empty states, except for the same page asked again (a relay retrying
-    after a broker failure), which it serves again as it was. One reader per thread."""
+    hold (evicted, or last changed before the position the reader started from) is read
+    from the store when a public form needs it, and a page's leases fold theirs from one
+    query first. Asked for a position other than where it stopped, the reader starts again
+    with empty states, except for the same page asked again (a relay retrying after a
+    broker failure), which it serves again as it was. One reader per thread."""
 
     def __init__(self, app: HlmApplication, taille: int = 50_000) -> None:
         self.app = app
         self.taille = taille
         self.position: int | None = None  # where the folded states stand
-        self._etats: OrderedDict[UUID, Any] = OrderedDict()
+        self._etats = self._vides()
         self._derniere: tuple[int, int, list[PublicEvent], int] | None = None
+
+    def _vides(self) -> AggregateCache:
+        # States are read only when a public form needs them: most events need none.
+        return AggregateCache(self.app, self.taille, load=False, types=_SUIVIS)
 
     def page(self, apres: int, limite: int) -> tuple[list[PublicEvent], int]:
         derniere = self._derniere
         if derniere is not None and derniere[:2] == (apres, limite):
             return derniere[2], derniere[3]
         if apres != self.position:
-            self._etats.clear()
+            self._etats = self._vides()
             self.position = apres
         notifications = (self.app.recorder.select_notifications(apres + 1, limite)
                          if limite > 0 else [])
         if not notifications:
             return [], apres
         events = [self.app.mapper.to_domain_event(n) for n in notifications]
-        ctx = _ContexteLecteur(self)
-        # Leases whose aggregates the reader will not hold: read from the store at once.
+        # The aggregates of the page's leases, as of where the reader stands, in one query;
+        # the page's own events fold them forward (those created in it need nothing).
         crees = {e.originator_id for e in events if e.originator_version == 1}
-        leases = [e for e in events if isinstance(e, Vacance.BailSigne)]
-        ctx.precharger({key for e in leases for key in (e.originator_id, UUID(e.demande_id))
-                        if key not in self._etats and key not in crees},
-                       notifications[-1].id)
+        self._etats.preload(
+            {key for e in events if isinstance(e, Vacance.BailSigne)
+             for key in (e.originator_id, UUID(e.demande_id)) if key not in crees}, apres)
         try:
-            out, suivante = _publics(self.app, notifications, events, ctx, self._plier)
+            out, suivante = _publics(self.app, notifications, events, self._etats)
         except BaseException:
-            self._etats.clear()  # folded part way through the page
+            self._etats = self._vides()  # folded part way through the page
             self.position = None
             raise
         self.position = suivante
         self._derniere = (apres, limite, out, suivante)
         return out, suivante
-
-    def _plier(self, event: Any) -> None:
-        if type(event) not in _SUIVIS:
-            return
-        key = event.originator_id
-        etats = self._etats
-        aggregate = etats.get(key)
-        if event.originator_version == 1:
-            etats[key] = event.mutate(None)
-        elif aggregate is not None and aggregate.version == event.originator_version - 1:
-            event.mutate(aggregate)  # in place
-        else:
-            etats.pop(key, None)  # not held: read from the store when needed
-            return
-        etats.move_to_end(key)
-        if len(etats) > self.taille:
-            etats.popitem(last=False)
-
-    def tenu(self, key: UUID) -> Any | None:
-        """The folded state of an aggregate (as of the event being mapped), if held."""
-        return self._etats.get(key)
-
-
-class _ContexteLecteur(Contexte):
-    """The context of a reader's page: the reader's folded states first, the store else.
-    Called only for the event being mapped, whose position the folded states are at."""
-
-    def __init__(self, lecteur: Lecteur) -> None:
-        super().__init__(lecteur.app)
-        self._lecteur = lecteur
-
-    def logement_id(self, key: UUID) -> str:
-        tenu = self._lecteur.tenu(key)
-        return str(tenu.logement_id) if tenu is not None else super().logement_id(key)
-
-    def etat(self, key: UUID, position: int) -> Any | None:
-        tenu = self._lecteur.tenu(key)
-        return tenu if tenu is not None else super().etat(key, position)
