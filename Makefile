@@ -20,12 +20,14 @@ run: install
 	$(BIN)/hlm serve
 
 # Starts what the tests need (PostgreSQL fallback cluster, Kafka-protocol broker) from
-# the fixtures, then runs the whole suite.
+# the fixtures, then runs the whole suite: two workers (pytest-xdist) for all but the fault
+# tests, which kill or stop processes and servers and wait for recovery, then those alone.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 -m "not fault"
+	$(BIN)/pytest -q -m fault
 
 # The unit and service tiers on the embedded store only (no server, no broker, no faults):
 # the quick check while working; `make test` runs everything.
@@ -33,7 +35,7 @@ test-fast: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	HLM_TEST_STORES=sqlite $(BIN)/pytest -q -m "not slow and not pg and not kafka" \
+	HLM_TEST_STORES=sqlite $(BIN)/pytest -q -n 2 -m "not slow and not pg and not kafka" \
 		tests/unit tests/service
 
 lint: install

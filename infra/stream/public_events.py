@@ -311,8 +311,8 @@ def _publics(app: HlmApplication, notifications: Sequence[Any], events: list[Any
 
 # The aggregates whose state a public form reads (leases: vacance, demande, territoire;
 # logement changes: the logement's natural id).
-_SUIVIS = frozenset(cls for cls in TYPES if cls.__qualname__.split(".")[0] in
-                   {a.__name__ for a in (Vacance, Demande, Territoire, Logement)})
+_SUIVIS = frozenset(cls for cls in TYPES if issubclass(
+    cls, (Vacance.Event, Demande.Event, Territoire.Event, Logement.Event)))
 
 
 class Lecteur:

@@ -28,7 +28,7 @@ from tests.helpers_sec import deposer
 from tests.kafka_broker import Broker, ce_id, read_topic
 from tests.processes import RELAY_BATCH, RelayProcess, relay_position, wait_relay
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fault]
 
 ADMIN = Acteur("admin")
 KILLS = 20

@@ -27,7 +27,7 @@ from projections.service import Projections, all_views, view_db
 from tests.helpers_sec import deposer
 from tests.processes import HLM, hlm_env, stop
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fault]
 
 VIEWS = ("demandes", "quotas", "vacances")
 KILLS = 10

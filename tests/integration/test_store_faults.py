@@ -26,7 +26,7 @@ from tests.kafka_broker import Broker, ce_id, read_topic
 from tests.pg import ThrowawayCluster
 from tests.processes import RelayProcess, wait_relay
 
-pytestmark = [pytest.mark.slow, pytest.mark.pg, pytest.mark.kafka]
+pytestmark = [pytest.mark.slow, pytest.mark.fault, pytest.mark.pg, pytest.mark.kafka]
 
 
 @pytest.fixture

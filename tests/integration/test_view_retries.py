@@ -126,6 +126,7 @@ def test_a_database_error_is_retried_shown_and_cleared(application: HlmApplicati
 
 
 @pytest.mark.slow
+@pytest.mark.fault
 @pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # a server's connections
 def test_the_projectors_connections_killed_mid_batch_the_views_resume(
         application: HlmApplication, settings: Settings) -> None:
@@ -148,7 +149,12 @@ def test_the_projectors_connections_killed_mid_batch_the_views_resume(
         with psycopg.connect(settings.database_url, autocommit=True) as admin:
             while killed < 5:
                 position = min(s.position for s in runner.statuses().values())
-                assert position < head, "caught up before the fifth kill: a larger history"
+                if head - position < 200:
+                    # A fast machine catches up before the fifth kill: new acts keep the
+                    # projector at work (each demande filed is one event).
+                    for _ in range(300):
+                        deposer(application, f"TOPUP-{uuid.uuid4().hex[:12]}")
+                    head = application.recorder.max_notification_id() or 0
                 if position > 0:  # batches are under way
                     killed += admin.execute(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
