@@ -52,7 +52,6 @@ class CleIdempotence:
         return cls(cle=f"{sub}:{key}", empreinte=digest.hexdigest(), methode=methode)
 
 
-
 @dataclass(frozen=True)
 class Memoire(Generic[A]):
     """The application's `Memo`: a key, and the body its command answers with."""

@@ -1,8 +1,8 @@
 """Response bodies of the v1 contract, for the OpenAPI document only.
 
-The routers keep returning their JSONResponse (the bytes are the domain's `vue()` and the
-read models' rows, as they always were); these models describe that JSON in the document
-(`response_model=`), together with every status a route can answer (`reponses()`): the
+The routers keep returning their JSONResponse (the bytes are the read side's presentation,
+projections/presentation.py, and the read models' rows); these models describe that JSON in
+the document (`response_model=`), together with every status a route can answer (`reponses()`): the
 error shape of the contract for every error, the framework's own validation schema never
 (api/errors.py answers validation errors in the contract's shape, `VALIDATION`).
 

@@ -3,7 +3,9 @@
 Every command checks the actor, loads the aggregates it needs, applies the rules (functions
 of domain.rules named for their rule ids), and saves every changed aggregate in one atomic
 transaction together with its idempotency record. Version conflicts surface as
-EcritureConcurrente (409 CONCURRENT_WRITE); a rejected command records nothing.
+EcritureConcurrente (code CONCURRENT_WRITE); a rejected command records nothing. A command
+answers with an `Issue` (the aggregate and the date to show it at), never a body or an HTTP
+status: the caller presents it.
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ class HlmApplication(Application[UUID]):
 
     def verifier_passe(self, **dates: date | None) -> None:
         """A business date may be in the past (a late entry), never after today, server
-        date in Europe/Paris (API.md, Dates): 422 DATE_FUTURE naming the field."""
+        date in Europe/Paris (API.md, Dates): Invalide DATE_FUTURE naming the field."""
         today = self.today()
         for champ, jour in dates.items():
             if jour is not None and jour > today:

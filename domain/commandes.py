@@ -56,8 +56,8 @@ class ChangementSituation:
 
 @dataclass(frozen=True)
 class Situation:
-    """A household's whole situation, as a demande records it from a date (every field of
-    `domain.demande.SITUATION_FIELDS`)."""
+    """A household's whole situation, as a demande records it from a date (its fields, in
+    this order, are `domain.demande.SITUATION_FIELDS`)."""
 
     ressources_annuelles: Decimal | None
     unites_consommation: Decimal | None
@@ -150,7 +150,8 @@ class Separation:
 
 @dataclass(frozen=True)
 class EtatLogement:
-    """A logement's attributes from `date_effet` on (`domain.referentiel.LOGEMENT_FIELDS`)."""
+    """A logement's attributes from `date_effet` on (after the date, in this order:
+    `domain.referentiel.LOGEMENT_FIELDS`)."""
 
     date_effet: date
     bailleur_id: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -10,14 +11,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.commandes import Situation
 from domain.errors import Conflit, Invalide
 from domain.ids import demande_uuid
 from domain.rules.seniority import RULE_ID as SENIORITY_RULE
 from domain.rules.seniority import r_seniority_separation
 
-SITUATION_FIELDS = ("ressources_annuelles", "unites_consommation", "dalo",
-                    "categories_prioritaires", "personnes_a_loger",
-                    "relogement_renouvellement_urbain")
+# The fields of a situation, as the events record them (in this order).
+SITUATION_FIELDS = tuple(f.name for f in fields(Situation))
 
 
 class StatutDemande(StrEnum):

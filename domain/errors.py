@@ -31,28 +31,28 @@ class DomainError(Exception):
 
 
 class Conflit(DomainError):
-    """A command the state of the cycle forbids (409)."""
+    """A command the state of the cycle forbids."""
 
 
 class Invalide(DomainError):
-    """Input that is well-formed but invalid for the business (422)."""
+    """Input that is well-formed but invalid for the business."""
 
     code = "VALIDATION"
 
 
 class Introuvable(DomainError):
-    """An unknown id (404)."""
+    """An unknown id."""
 
     code = "NOT_FOUND"
 
 
 class Interdit(DomainError):
-    """The actor's role or organisation does not allow the action (403)."""
+    """The actor's role or organisation does not allow the action."""
 
     code = "FORBIDDEN"
 
 
 class EcritureConcurrente(Conflit):
-    """Another writer changed the same aggregate first (409)."""
+    """Another writer changed the same aggregate first (a conflict)."""
 
     code = "CONCURRENT_WRITE"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -9,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.commandes import EtatLogement
 from domain.ids import bailleur_uuid, logement_uuid, reservataire_uuid, territoire_uuid
 
 RESERVATAIRE_TYPES = ("etat", "collectivite", "action_logement", "autre")
@@ -143,8 +145,8 @@ class Territoire(Aggregate):
         return self.seuils[max(years)]["montant_par_uc"] if years else None
 
 
-LOGEMENT_FIELDS = ("bailleur_id", "territoire_id", "commune", "qpv", "zone_tendue",
-                   "reservataire_id")
+# A logement's attributes, as each version records them after its date_effet.
+LOGEMENT_FIELDS = tuple(f.name for f in fields(EtatLogement) if f.name != "date_effet")
 
 
 class Logement(Aggregate):

@@ -9,7 +9,6 @@ are domain values (dates, amounts); `domain.serialisation.jsonable` makes them J
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -111,7 +110,8 @@ def vue_vacance(vacance: Vacance, jour: date) -> dict[str, Any]:
         if designataire else None,
         "date_limite_designation": vacance.date_limite_designation,
         "statut": vacance.statut(),
-        "tours": [asdict(t) for t in vacance.tours],
+        "tours": [{"designataire": t.designataire, "depuis": t.depuis, "motif": t.motif,
+                   "regle": t.regle} for t in vacance.tours],
         "attribution_reservataire_echouee": echec.depuis if echec else None,
         "designations": sorted(vacance.designations.values(),
                                key=lambda d: (d["date"], d["demande_id"])),

@@ -22,8 +22,16 @@ def commander(methode: Methode, idem: CleIdempotence | None, corps: Corps[A],
     """Runs an application command with the request's key (if any) and gives its status
     and body: the read side's view of what the command returned, or a replay as first
     answered."""
-    memo = Memoire(idem, corps) if idem is not None else None
-    return reponse(methode, commande(memo), corps)
+    presente: list[tuple[Issue[A], dict[str, Any]]] = []
+
+    def une_fois(issue: Issue[A]) -> dict[str, Any]:
+        # The body stored with the key is the very one answered: presented once.
+        if not presente or presente[0][0] is not issue:
+            presente[:] = [(issue, corps(issue))]
+        return presente[0][1]
+
+    memo = Memoire(idem, une_fois) if idem is not None else None
+    return reponse(methode, commande(memo), une_fois)
 
 
 def respond(methode: Methode, idem: CleIdempotence | None, corps: Corps[A],

@@ -51,6 +51,7 @@ from eventsourcing.domain import Aggregate
 
 from domain import actes
 from domain.application import HlmApplication
+from domain.commandes import EtatLogement, Situation
 from domain.demande import Demande
 from domain.referentiel import LOGEMENT_FIELDS, Bailleur, Logement, Reservataire, Territoire
 from domain.rules.cycle import ATTRIBUTING, Decision, Designataire
@@ -699,7 +700,7 @@ class _Generateur:
                 self._changements_logement(lid, tid, creation, fin)
 
     def _creer_logement(self, lid: str, etat: dict[str, Any]) -> None:
-        clean = {"date_effet": etat["date_effet"], **{k: etat[k] for k in LOGEMENT_FIELDS}}
+        clean = EtatLogement.depuis(etat).champs()
         self._exiger(clean["bailleur_id"] in self.bailleurs and clean["territoire_id"] in
                      self.territoires and (clean["reservataire_id"] is None or
                                            clean["reservataire_id"] in self.reservataires),
@@ -815,12 +816,12 @@ class _Generateur:
             categories = self._categories(jour)
             if x < 0.08:
                 categories += self._categories(jour, categories)
-        situation = {
+        situation = Situation.depuis({
             "ressources_annuelles": self._ressources(t, uc), "unites_consommation": uc,
             "dalo": rnd.random() < 0.04, "categories_prioritaires": categories,
             "personnes_a_loger": personnes,
             "relogement_renouvellement_urbain": rnd.random() < 0.03,
-        }
+        }).champs()
         d = self._creer_demande(t, jour, self._nouvelle_personne(), situation, jour, None)
         self._avenir(d, t, jour, separation=True)
 
@@ -977,13 +978,13 @@ class _Generateur:
                 personnes.append({"personne_id": self._nouvelle_personne(), "lien": "enfant"})
             uc = _uc(personnes)
             declare = rnd.random() < 0.7
-            situation = {
+            situation = Situation.depuis({
                 "ressources_annuelles": self._ressources(t, uc) if declare else None,
                 "unites_consommation": uc if declare else None,
                 "dalo": False, "categories_prioritaires":
                     ["VIOLENCES_COUPLE"] if rnd.random() < 0.15 else [],
                 "personnes_a_loger": personnes, "relogement_renouvellement_urbain": False,
-            }
+            }).champs()
             nouvelle = self._enregistrer_demande(t, actes.separer_vers_nouvelle_demande(
                 d, membre, sep, self._numero(t, jour), jour, situation))
             conservee = nouvelle.anciennete_source is not None

@@ -135,6 +135,7 @@ def test_the_relay_resumes_from_its_committed_position_and_follows_new_events(
     assert second.status().position == 45
 
 
+@pytest.mark.fault
 def test_the_position_stays_put_while_the_broker_is_unreachable(
         application: HlmApplication, settings: Settings, db: ViewDB, broker: Broker) -> None:
     for i in range(12):

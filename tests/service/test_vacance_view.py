@@ -32,6 +32,7 @@ def vacance_vue(app: HlmApplication, vacance_id: str,
     model's rows must equal)."""
     return jsonable(vue_vacance(app.vacance_par_id(vacance_id), as_of or app.today()))
 
+
 def _get(monde: Monde, vid: str, **params: str) -> Any:
     return monde.client.get(f"/v1/vacances/{vid}", params=params, headers=monde.admin)
 
