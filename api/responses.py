@@ -311,30 +311,46 @@ class FluxSemestre(Sortie):
     objectif: float | None
 
 
-class BlocHorsQpv(FluxSemestre):
-    """R-QUOTA-HORS-QPV-Q1-25."""
+class Exigence(Sortie):
+    """Where a rule's objective stands on its base: the exact rate compared with it."""
 
     conforme: bool | None
+    minimum: int | None = Field(description="the smallest count that reaches the objective "
+                                            "on this base, ceil(objectif × attributions); "
+                                            "null without base or objective")
+    manque: int | None = Field(description="how many more are needed to reach it (0 when "
+                                           "reached); null without base or objective")
 
 
-class BlocQpv(Sortie):
-    """R-QUOTA-QPV-50."""
+class BlocHorsQpv(FluxSemestre, Exigence):
+    """R-QUOTA-HORS-QPV-Q1-25: the leases dated while the rule was in force and the
+    territory subject."""
+
+
+class BlocQpv(Exigence):
+    """R-QUOTA-QPV-50: the leases dated from 2018-11-25, the territory subject."""
 
     attributions: int
     autres_quartiles: int
     taux: float | None
     objectif: float | None
-    conforme: bool | None
 
 
-class BlocNonReserves(Sortie):
-    """R-NONRESERVE-25-DALO."""
+class BlocNonReserves(Exigence):
+    """R-NONRESERVE-25-DALO: the leases dated from 2017-01-29."""
 
     attributions: int
     dalo_ou_prioritaires: int
     taux: float | None
     objectif: float | None
-    conforme: bool | None
+
+
+class SubstitutionPrefet(Sortie):
+    """R-PREFET-SUBSTITUTION (v15-v19): the logements the préfet attributes for the
+    hors-QPV shortfall of the year."""
+
+    regle: Literal["R-PREFET-SUBSTITUTION"]
+    logements: int
 
 
 class SemestreQuotas(Sortie):
@@ -354,12 +370,15 @@ class QuotasBailleur(Sortie):
     qpv: BlocQpv
     non_reserves: BlocNonReserves
     semestre: SemestreQuotas
+    substitution_prefet: SubstitutionPrefet | None = Field(
+        description="null where R-PREFET-SUBSTITUTION does not apply (from v20, "
+                    "R-6-MONTH-FLUX-INJUNCTION instead)")
     as_of: date
     known_at: datetime | None
 
 
-class QuotasReservataire(Sortie):
-    """R-COLLECTIVITE-25-DALO."""
+class QuotasReservataire(Exigence):
+    """R-COLLECTIVITE-25-DALO: the leases dated from 2017-01-29."""
 
     reservataire_id: str
     annee: int
@@ -367,7 +386,6 @@ class QuotasReservataire(Sortie):
     dalo_ou_prioritaires: int
     taux: float | None
     objectif: float | None
-    conforme: bool | None
     as_of: date
     known_at: datetime | None
 

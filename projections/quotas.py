@@ -9,18 +9,20 @@ R-NONRESERVE-25-DALO). A later-recorded change of the household's situation, of 
 threshold or of the réservataire supersedes the rows it changes, so answers depend on
 `known_at`.
 
-Two pure functions are shared with the auditor's replay (projections/replay.py), which
-recomputes everything from the log without these tables: `fait_bail`, the lease fact from
-the states of the vacancy, the demande, the territory and the réservataire; and
-`figures_bailleur` / `figures_reservataire`, the published figures (objectives, rates,
-compliance, injunction) from lease counts. The view counts with SQL (`_counts`), the replay
-counts in Python.
+The rules themselves are `domain/rules/quotas.py`, one function per rule id: which dates
+each rule counts (`periode_en_vigueur`: only leases dated while it was in force, on a
+territory already subject), and the figures from the counts. Shared with the auditor's
+replay (projections/replay.py), which recomputes everything from the log without these
+tables: `fait_bail`, the lease fact from the states of the vacancy, the demande, the
+territory and the réservataire; `periodes_bailleur`, the dates each rule counts; and
+`figures_bailleur` / `figures_reservataire`, which call the rules on the counts. The view
+counts with SQL (`_counts`), the replay counts in Python.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
@@ -30,7 +32,25 @@ from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Reservataire, Territoire
 from domain.rules.cycle import Designataire
 from domain.rules.priorities import r_priority_categories
-from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM, add_months, in_force_from
+from domain.rules.quotas import (
+    AUCUN,
+    TAUX_DALO,
+    Comptes,
+    Periode,
+    objectif_collectivite,
+    objectifs_bailleur,
+    periode_annee,
+    periode_en_vigueur,
+    periode_semestre,
+    r_6_month_flux_injunction,
+    r_collectivite_25_dalo,
+    r_nonreserve_25_dalo,
+    r_prefet_substitution,
+    r_quota_hors_qpv_q1_25,
+    r_quota_qpv_50,
+    taux,
+)
+from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.vacance import Vacance
 from projections.aggregates import AggregateCache
 from projections.bitemporal import BELIEVED
@@ -186,69 +206,51 @@ class QuotasView(TablesView):
 # --- figures from counts (shared with the replay) --------------------------------------
 
 @dataclass(frozen=True)
-class Periode:
-    debut: date
-    fin: date
+class PeriodesBailleur:
+    """The dates whose leases each of a bailleur's rules counts, for one year up to its
+    `fin` (domain.rules.quotas.periode_en_vigueur; None: the rule applies on no day)."""
 
-
-@dataclass(frozen=True)
-class Comptes:
-    """Counts over a set of lease facts: all of them, the first-quartile ones
-    (R-Q1-THRESHOLD), the relogés not in the first quartile (a household both counts once:
-    R-QUOTA-HORS-QPV-Q1-25), DALO or priority ones (R-NONRESERVE-25-DALO,
-    R-COLLECTIVITE-25-DALO)."""
-
-    attributions: int = 0
-    premier_quartile: int = 0
-    reloges: int = 0
-    dalo_ou_prioritaires: int = 0
+    hors_qpv: Periode | None
+    qpv: Periode | None
+    non_reserves: Periode | None
+    semestre: Periode | None
+    substitution: Periode | None
 
 
 @dataclass(frozen=True)
 class ComptesBailleur:
-    """A bailleur's counts on one territory: hors QPV, in QPV and in its pool over the
-    year up to `fin`; hors QPV over the six months ending on `fin` (`semestre`)."""
+    """A bailleur's counts on one territory, each over its rule's dates (`PeriodesBailleur`):
+    hors QPV, in QPV, in its pool, hors QPV over the six months ending on `fin`, and hors
+    QPV under R-PREFET-SUBSTITUTION (the same as `hors_qpv` except in a year of a change of
+    version)."""
 
     hors_qpv: Comptes
     qpv: Comptes
     non_reserves: Comptes
     semestre: Comptes
+    substitution: Comptes
 
 
-def periode_annee(annee: int, as_of: date) -> Periode:
-    """The calendar year `annee` up to `as_of`."""
-    return Periode(date(annee, 1, 1), min(as_of, date(annee, 12, 31)))
+def periodes_bailleur(territoire: Territoire | None, annee: int, as_of: date,
+                      v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+                      ) -> PeriodesBailleur:
+    """The mix rules count from the day the territory became subject (R-MIXITE-TERRITORY);
+    on a territory never subject their figures are given from their entry into force, for
+    information, without an objective. R-NONRESERVE-25-DALO binds every territory."""
+    soumis = territoire.soumis_mixite_depuis if territoire is not None else None
+    annee_p = periode_annee(annee, as_of)
 
+    def pour(regle: str, periode: Periode, mixite: bool = True) -> Periode | None:
+        return periode_en_vigueur(regle, periode, soumis if mixite else None,
+                                  v20_effective_from)
 
-def periode_semestre(annee: int, as_of: date) -> Periode:
-    """The six months ending on the year's `fin`: 1 January-30 June for a 30 June
-    snapshot (R-6-MONTH-FLUX-INJUNCTION)."""
-    fin = periode_annee(annee, as_of).fin
-    return Periode(add_months(fin + timedelta(days=1), -6), fin)
-
-
-def _ratio(num: int, den: int) -> float | None:
-    """The rate as published: rounded to four decimals (DECISIONS §23)."""
-    return round(num / den, 4) if den else None
-
-
-def _atteint(num: int, den: int, objectif: float | None) -> bool | None:
-    """Whether the unrounded rate reaches the objective ("au moins"): 9,999 of 40,000 is
-    not 25 % though it is published as 0.25 (DECISIONS §23)."""
-    if not den or objectif is None:
-        return None
-    return num / den >= objectif
-
-
-def hors_qpv(comptes: Comptes, objectif: float | None) -> dict[str, Any]:
-    """R-QUOTA-HORS-QPV-Q1-25: hors-QPV leases to first-quartile households or relogés
-    (a household both counts once), against the objective."""
-    eligibles = comptes.premier_quartile + comptes.reloges
-    taux = _ratio(eligibles, comptes.attributions)
-    return {"attributions": comptes.attributions, "premier_quartile": comptes.premier_quartile,
-            "reloges": comptes.reloges, "eligibles": eligibles, "taux": taux,
-            "objectif": objectif,
-            "conforme": _atteint(eligibles, comptes.attributions, objectif)}
+    return PeriodesBailleur(
+        hors_qpv=pour("R-QUOTA-HORS-QPV-Q1-25", annee_p),
+        qpv=pour("R-QUOTA-QPV-50", annee_p),
+        non_reserves=pour("R-NONRESERVE-25-DALO", annee_p, mixite=False),
+        semestre=pour("R-6-MONTH-FLUX-INJUNCTION", periode_semestre(annee, as_of)),
+        substitution=pour("R-PREFET-SUBSTITUTION", annee_p),
+    )
 
 
 def stamp(body: dict[str, Any], as_of: date, known_at: datetime | None) -> dict[str, Any]:
@@ -257,47 +259,43 @@ def stamp(body: dict[str, Any], as_of: date, known_at: datetime | None) -> dict[
             "known_at": known_at.isoformat() if known_at else None}
 
 
+def _soumis(territoire: Territoire | None, periode: Periode | None) -> bool:
+    """The territory is subject to the mix rules on some day of the rule's dates."""
+    return (periode is not None and territoire is not None
+            and territoire.soumis_mixite_depuis is not None
+            and territoire.soumis_mixite_depuis <= periode.fin)
+
+
 def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire_id: str,
                      annee: int, as_of: date, comptes: ComptesBailleur,
                      v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> dict[str, Any]:
-    """R-QUOTA-HORS-QPV-Q1-25, R-QUOTA-QPV-50, R-NONRESERVE-25-DALO and the six-month flux of
-    R-6-MONTH-FLUX-INJUNCTION for one bailleur on one territory and year, up to `as_of`,
-    from the counts and the territory as known."""
-    fin = periode_annee(annee, as_of).fin
+    """R-QUOTA-HORS-QPV-Q1-25, R-QUOTA-QPV-50, R-NONRESERVE-25-DALO, R-PREFET-SUBSTITUTION
+    (v15-v19) and the six-month flux of R-6-MONTH-FLUX-INJUNCTION (v20) for one bailleur on
+    one territory and year, up to `as_of`, from the counts over each rule's dates and the
+    territory as known (its CIA objectives: R-CIA-BAILLEUR-DISTRIBUTION)."""
+    periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
     six = periode_semestre(annee, as_of)
-    hors, dans, pool, flux = comptes.hors_qpv, comptes.qpv, comptes.non_reserves, \
-        comptes.semestre
-    soumis = (territoire is not None and territoire.soumis_mixite_depuis is not None
-              and territoire.soumis_mixite_depuis <= fin)
     cia = territoire.objectifs.get(f"{bailleur_id}/{annee}") if territoire else None
-    obj_hors = obj_qpv = None
-    if soumis and in_force_from(fin, 15, v20_effective_from):
-        obj_hors = float(cia["taux_hors_qpv_premier_quartile"]) if cia else 0.25
-    if soumis and in_force_from(fin, 16, v20_effective_from):
-        obj_qpv = float(cia["taux_qpv_autres_quartiles"]) if cia else 0.50
-    obj_pool = 0.25 if in_force_from(fin, 15, v20_effective_from) else None
-
-    bloc_hors = hors_qpv(hors, obj_hors)
-    autres = dans.attributions - dans.premier_quartile
-    taux_qpv = _ratio(autres, dans.attributions)
-    taux_pool = _ratio(pool.dalo_ou_prioritaires, pool.attributions)
-    taux_6 = _ratio(flux.premier_quartile + flux.reloges, flux.attributions)
-    injonction = bool(in_force_from(fin, 20, v20_effective_from)
-                      and _atteint(flux.premier_quartile + flux.reloges, flux.attributions,
-                                   obj_hors) is False)
+    obj_hors, obj_qpv = objectifs_bailleur(
+        cia, periodes.hors_qpv if _soumis(territoire, periodes.hors_qpv) else None,
+        periodes.qpv if _soumis(territoire, periodes.qpv) else None)
+    semestre = periodes.semestre if _soumis(territoire, periodes.semestre) else None
+    substitution = periodes.substitution if _soumis(territoire, periodes.substitution) \
+        else None
+    obj_pool = TAUX_DALO if periodes.non_reserves is not None else None
+    flux = comptes.semestre
+    logements_prefet = r_prefet_substitution(comptes.substitution, obj_hors, substitution)
     return {
         "bailleur_id": bailleur_id, "territoire_id": territoire_id, "annee": annee,
-        "hors_qpv": bloc_hors,
-        "qpv": {"attributions": dans.attributions, "autres_quartiles": autres,
-                "taux": taux_qpv, "objectif": obj_qpv,
-                "conforme": _atteint(autres, dans.attributions, obj_qpv)},
-        "non_reserves": {"attributions": pool.attributions,
-                         "dalo_ou_prioritaires": pool.dalo_ou_prioritaires,
-                         "taux": taux_pool, "objectif": obj_pool,
-                         "conforme": _atteint(pool.dalo_ou_prioritaires, pool.attributions,
-                                              obj_pool)},
+        "hors_qpv": r_quota_hors_qpv_q1_25(comptes.hors_qpv, obj_hors),
+        "qpv": r_quota_qpv_50(comptes.qpv, obj_qpv),
+        "non_reserves": r_nonreserve_25_dalo(comptes.non_reserves, obj_pool),
         "semestre": {"debut": six.debut.isoformat(), "fin": six.fin.isoformat(),
-                     "hors_qpv_taux_6_mois": taux_6, "injonction": injonction},
+                     "hors_qpv_taux_6_mois": taux(flux.premier_quartile + flux.reloges,
+                                                  flux.attributions),
+                     "injonction": r_6_month_flux_injunction(flux, obj_hors, semestre)},
+        "substitution_prefet": None if logements_prefet is None else {
+            "regle": "R-PREFET-SUBSTITUTION", "logements": logements_prefet},
     }
 
 
@@ -306,22 +304,27 @@ def figures_reservataire(reservataire: Reservataire | None, reservataire_id: str
                          v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
                          ) -> dict[str, Any]:
     """R-COLLECTIVITE-25-DALO: a collectivité's reserved attributions (its own candidates'
-    leases) going to DALO or priority households, from their counts."""
-    fin = periode_annee(annee, as_of).fin
-    objectif = (0.25 if reservataire is not None and reservataire.type == "collectivite"
-                and in_force_from(fin, 15, v20_effective_from) else None)
-    taux = _ratio(comptes.dalo_ou_prioritaires, comptes.attributions)
+    leases, counted over `periode_reservataire`) going to DALO or priority households."""
+    periode = periode_reservataire(annee, as_of, v20_effective_from)
+    objectif = objectif_collectivite(
+        reservataire.type if reservataire is not None else None, periode)
     return {"reservataire_id": reservataire_id, "annee": annee,
-            "attributions": comptes.attributions,
-            "dalo_ou_prioritaires": comptes.dalo_ou_prioritaires, "taux": taux,
-            "objectif": objectif,
-            "conforme": _atteint(comptes.dalo_ou_prioritaires, comptes.attributions, objectif)}
+            **r_collectivite_25_dalo(comptes, objectif)}
+
+
+def periode_reservataire(annee: int, as_of: date,
+                         v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+                         ) -> Periode | None:
+    return periode_en_vigueur("R-COLLECTIVITE-25-DALO", periode_annee(annee, as_of),
+                              v20_effective_from=v20_effective_from)
 
 
 # --- reads (SQL counts) -----------------------------------------------------------------
 
-def _counts(cur: Cursor, where: str, params: tuple[Any, ...], periode: Periode,
+def _counts(cur: Cursor, where: str, params: tuple[Any, ...], periode: Periode | None,
             position: int) -> Comptes:
+    if periode is None:
+        return AUCUN
     cur.execute(
         "SELECT COUNT(*), "
         "COALESCE(SUM(premier_quartile), 0), "
@@ -339,25 +342,37 @@ def quotas_bailleur(cur: Cursor, territoire: Territoire | None, bailleur_id: str
                     territoire_id: str, annee: int, as_of: date, position: int,
                     v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> dict[str, Any]:
     """`figures_bailleur` from the lease facts believed at `position`."""
-    comptes = comptes_bailleur(cur, bailleur_id, territoire_id, annee, as_of, position)
+    comptes = comptes_bailleur(cur, periodes_bailleur(territoire, annee, as_of,
+                                                      v20_effective_from),
+                               bailleur_id, territoire_id, position)
     return figures_bailleur(territoire, bailleur_id, territoire_id, annee, as_of, comptes,
                             v20_effective_from)
 
 
-def comptes_bailleur(cur: Cursor, bailleur_id: str, territoire_id: str, annee: int,
-                     as_of: date, position: int) -> ComptesBailleur:
-    """A bailleur's counts on one territory from the lease facts believed at `position`."""
-    annee_periode = periode_annee(annee, as_of)
+def comptes_bailleur(cur: Cursor, periodes: PeriodesBailleur, bailleur_id: str,
+                     territoire_id: str, position: int) -> ComptesBailleur:
+    """A bailleur's counts on one territory from the lease facts believed at `position`,
+    each over its rule's dates."""
     base = "bailleur_id = ? AND territoire_id = ?"
     params = (bailleur_id, territoire_id)
+    hors = _counts(cur, base + " AND qpv = 0", params, periodes.hors_qpv, position)
     return ComptesBailleur(
-        hors_qpv=_counts(cur, base + " AND qpv = 0", params, annee_periode, position),
-        qpv=_counts(cur, base + " AND qpv = 1", params, annee_periode, position),
-        non_reserves=_counts(cur, base + " AND pool_bailleur = 1", params, annee_periode,
-                             position),
-        semestre=_counts(cur, base + " AND qpv = 0", params,
-                         periode_semestre(annee, as_of), position),
+        hors_qpv=hors,
+        qpv=_counts(cur, base + " AND qpv = 1", params, periodes.qpv, position),
+        non_reserves=_counts(cur, base + " AND pool_bailleur = 1", params,
+                             periodes.non_reserves, position),
+        semestre=_counts(cur, base + " AND qpv = 0", params, periodes.semestre, position),
+        substitution=hors if periodes.substitution == periodes.hors_qpv else _counts(
+            cur, base + " AND qpv = 0", params, periodes.substitution, position),
     )
+
+
+def comptes_semestre(cur: Cursor, bailleur_id: str, territoire_id: str, fin: date,
+                     position: int) -> Comptes:
+    """Every hors-QPV lease of the semester ending on `fin` (the semester report's rows,
+    whichever rules were in force)."""
+    return _counts(cur, "bailleur_id = ? AND territoire_id = ? AND qpv = 0",
+                   (bailleur_id, territoire_id), periode_semestre(fin.year, fin), position)
 
 
 def quotas_reservataire(cur: Cursor, reservataire: Reservataire | None, reservataire_id: str,
@@ -366,6 +381,6 @@ def quotas_reservataire(cur: Cursor, reservataire: Reservataire | None, reservat
                         ) -> dict[str, Any]:
     """`figures_reservataire` from its own candidates' lease facts believed at `position`."""
     comptes = _counts(cur, "reservataire_id = ? AND pool_bailleur = 0", (reservataire_id,),
-                      periode_annee(annee, as_of), position)
+                      periode_reservataire(annee, as_of, v20_effective_from), position)
     return figures_reservataire(reservataire, reservataire_id, annee, as_of, comptes,
                                 v20_effective_from)

@@ -38,20 +38,19 @@ from domain.application import HlmApplication
 from domain.demande import Demande, StatutDemande
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Bailleur, Reservataire, Territoire
+from domain.rules.quotas import AUCUN, Comptes, Periode
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
 from domain.vacance import Vacance
 from projections.presentation import vue_demande
 from projections.quotas import (
-    Comptes,
     ComptesBailleur,
     FaitBail,
-    Periode,
     fait_bail,
     figures_bailleur,
     figures_reservataire,
-    periode_annee,
-    periode_semestre,
+    periode_reservataire,
+    periodes_bailleur,
     stamp,
 )
 
@@ -138,9 +137,11 @@ def faits(etat: Etat) -> list[FaitBail]:
     return out
 
 
-def compter(baux: Iterable[FaitBail], periode: Periode) -> Comptes:
+def compter(baux: Iterable[FaitBail], periode: Periode | None) -> Comptes:
     """Leases signed within the period: all, first quartile, relogés outside the first
     quartile (R-QUOTA-HORS-QPV-Q1-25: counted once), DALO or priority."""
+    if periode is None:
+        return AUCUN
     attributions = premier_quartile = reloges = dalo_ou_prioritaires = 0
     for bail in baux:
         if not periode.debut <= date.fromisoformat(bail.date_signature) <= periode.fin:
@@ -164,18 +165,20 @@ def quotas_bailleurs(etat: Etat, baux: list[FaitBail], as_of: date,
     par_paire: dict[tuple[str, str], list[FaitBail]] = defaultdict(list)
     for bail in baux:
         par_paire[(bail.bailleur_id, bail.territoire_id)].append(bail)
-    annee_p, six = periode_annee(annee, as_of), periode_semestre(annee, as_of)
     out = []
     territoires = sorted(etat.tous(Territoire), key=lambda t: t.territoire_id)
     for bailleur in sorted(etat.tous(Bailleur), key=lambda b: b.bailleur_id):
         for territoire in territoires:
             leurs = par_paire.get((bailleur.bailleur_id, territoire.territoire_id), [])
             hors = [b for b in leurs if not b.qpv]
+            periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
             comptes = ComptesBailleur(
-                hors_qpv=compter(hors, annee_p),
-                qpv=compter([b for b in leurs if b.qpv], annee_p),
-                non_reserves=compter([b for b in leurs if b.pool_bailleur], annee_p),
-                semestre=compter(hors, six),
+                hors_qpv=compter(hors, periodes.hors_qpv),
+                qpv=compter([b for b in leurs if b.qpv], periodes.qpv),
+                non_reserves=compter([b for b in leurs if b.pool_bailleur],
+                                     periodes.non_reserves),
+                semestre=compter(hors, periodes.semestre),
+                substitution=compter(hors, periodes.substitution),
             )
             body = figures_bailleur(territoire, bailleur.bailleur_id,
                                     territoire.territoire_id, annee, as_of, comptes,
@@ -198,7 +201,9 @@ def quotas_reservataires(etat: Etat, baux: list[FaitBail], as_of: date,
     for reservataire in sorted(etat.tous(Reservataire), key=lambda r: r.reservataire_id):
         rid = reservataire.reservataire_id
         body = figures_reservataire(reservataire, rid, annee, as_of,
-                                    compter(propres.get(rid, []), periode_annee(annee, as_of)),
+                                    compter(propres.get(rid, []),
+                                            periode_reservataire(annee, as_of,
+                                                                 v20_effective_from)),
                                     v20_effective_from)
         out.append(stamp(body, as_of, known_at))
     return out

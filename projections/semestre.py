@@ -13,12 +13,13 @@ still given to auditors.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from domain.rules.quotas import Comptes, periode_semestre, r_quota_hors_qpv_q1_25
 from domain.rules.versions import in_force_from
 from projections.bitemporal import BELIEVED
 from projections.db import Cursor
-from projections.quotas import Comptes, hors_qpv, periode_semestre
 
 RULE = "R-SEMESTER-REPORT"
 DELAI_JOURS = 15
@@ -63,8 +64,10 @@ def rapport_semestre(fin: date, quotas: dict[str, Any], semestre: Comptes,
     annee = quotas["hors_qpv"]
     # The hors-QPV objective exists only where the territory is subject to the mix rules.
     exigible = annee["objectif"] is not None and in_force_from(fin, 20, v20_effective_from)
-    flux = hors_qpv(semestre, annee["objectif"])
-    del flux["conforme"]  # judged on the year, not on one semester
+    objectif = Decimal(str(annee["objectif"])) if annee["objectif"] is not None else None
+    flux = r_quota_hors_qpv_q1_25(semestre, objectif)
+    for annual in ("conforme", "minimum", "manque"):
+        del flux[annual]  # judged on the year, not on one semester
     return {
         "regle": RULE,
         "bailleur_id": quotas["bailleur_id"],

@@ -24,7 +24,9 @@ from projections.demandes import DemandesView, lire_demande
 from projections.quotas import (
     QuotasView,
     comptes_bailleur,
+    comptes_semestre,
     figures_bailleur,
+    periodes_bailleur,
     quotas_bailleur,
     quotas_reservataire,
     stamp,
@@ -154,11 +156,13 @@ class Projections:
             if not avec_chiffres:
                 return None, rows
             territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
-            comptes = comptes_bailleur(cur, bailleur_id, territoire_id, fin.year, fin, position)
-        v20 = self.app.v20_effective_from
+            v20 = self.app.v20_effective_from
+            comptes = comptes_bailleur(cur, periodes_bailleur(territoire, fin.year, fin, v20),
+                                       bailleur_id, territoire_id, position)
+            flux = comptes_semestre(cur, bailleur_id, territoire_id, fin, position)
         quotas = stamp(figures_bailleur(territoire, bailleur_id, territoire_id, fin.year, fin,
                                         comptes, v20), fin, known_at)
-        return rapport_semestre(fin, quotas, comptes.semestre, rows, v20), rows
+        return rapport_semestre(fin, quotas, flux, rows, v20), rows
 
     def quotas_reservataire(self, reservataire_id: str, annee: int, as_of: date,
                             known_at: datetime | None) -> dict[str, Any]:

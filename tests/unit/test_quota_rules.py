@@ -1,0 +1,196 @@
+"""domain/rules/quotas.py: each quota rule on its worked examples (RULES.md §6, EX-nn) with
+the examples' own numbers, and on both sides of its entry into force (and exit)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from domain.rules.quotas import (
+    TAUX_DALO,
+    TAUX_HORS_QPV,
+    TAUX_QPV,
+    Comptes,
+    Periode,
+    atteint,
+    en_vigueur,
+    minimum,
+    objectif_collectivite,
+    objectifs_bailleur,
+    periode_annee,
+    periode_en_vigueur,
+    periode_semestre,
+    r_6_month_flux_injunction,
+    r_collectivite_25_dalo,
+    r_nonreserve_25_dalo,
+    r_prefet_substitution,
+    r_quota_hors_qpv_q1_25,
+    r_quota_qpv_50,
+    r_semester_report_due,
+)
+
+V20 = date(2022, 2, 23)
+ANNEE_2023 = Periode(date(2023, 1, 1), date(2023, 12, 31))
+
+
+def test_EX_01_hors_qpv_compliant_with_a_margin_of_one() -> None:
+    bloc = r_quota_hors_qpv_q1_25(Comptes(attributions=40, premier_quartile=9, reloges=2),
+                                  TAUX_HORS_QPV)
+    assert (bloc["eligibles"], bloc["taux"], bloc["conforme"]) == (11, 0.275, True)
+    assert (bloc["minimum"], bloc["manque"]) == (10, 0)
+
+
+def test_EX_02_prefet_substitution_shortfall_under_v16() -> None:
+    annee = periode_en_vigueur("R-PREFET-SUBSTITUTION", periode_annee(2019, date(2019, 12, 31)),
+                               date(2015, 1, 1), V20)
+    comptes = Comptes(attributions=40, premier_quartile=7, reloges=2)
+    bloc = r_quota_hors_qpv_q1_25(comptes, TAUX_HORS_QPV)
+    assert (bloc["taux"], bloc["conforme"], bloc["manque"]) == (0.225, False, 1)
+    assert r_prefet_substitution(comptes, TAUX_HORS_QPV, annee) == 1
+    # Under v20 the same figures feed the six-month test instead: no yearly substitution.
+    v20 = periode_en_vigueur("R-PREFET-SUBSTITUTION", periode_annee(2023, date(2023, 12, 31)),
+                             date(2015, 1, 1), V20)
+    assert v20 is None and r_prefet_substitution(comptes, TAUX_HORS_QPV, v20) is None
+
+
+def test_EX_03_only_leases_count_and_at_least_means_at_or_above() -> None:
+    bloc = r_quota_hors_qpv_q1_25(Comptes(attributions=40, premier_quartile=10),
+                                  TAUX_HORS_QPV)
+    assert (bloc["taux"], bloc["conforme"]) == (0.25, True)
+
+
+def test_EX_04_a_household_both_first_quartile_and_relogé_counts_once() -> None:
+    # H1 below the threshold, H2 at it (not first quartile), H3 relogé above, H4 relogé
+    # below: the facts count H4 as first quartile only (projections/replay.compter).
+    bloc = r_quota_hors_qpv_q1_25(Comptes(attributions=4, premier_quartile=2, reloges=1),
+                                  TAUX_HORS_QPV)
+    assert bloc["eligibles"] == 3
+
+
+@pytest.mark.parametrize(("premier_quartile", "objectif", "conforme", "requis"), [
+    (14, TAUX_QPV, True, 15),          # (a) 16/30 = 53.3 %
+    (16, TAUX_QPV, False, 15),         # (b) 14/30 = 46.7 %: 15 needed
+    (14, Decimal("0.60"), False, 18),  # (c) the CIL's 60 %: 18 needed, 16 achieved
+])
+def test_EX_06_qpv_50(premier_quartile: int, objectif: Decimal, conforme: bool,
+                      requis: int) -> None:
+    bloc = r_quota_qpv_50(Comptes(attributions=30, premier_quartile=premier_quartile),
+                          objectif)
+    assert (bloc["conforme"], bloc["minimum"]) == (conforme, requis)
+    assert bloc["autres_quartiles"] == 30 - premier_quartile
+
+
+def test_EX_09_collectivite_shortfall_and_entry_into_force() -> None:
+    periode = periode_en_vigueur("R-COLLECTIVITE-25-DALO", ANNEE_2023, v20_effective_from=V20)
+    objectif = objectif_collectivite("collectivite", periode)
+    a = r_collectivite_25_dalo(Comptes(attributions=20, dalo_ou_prioritaires=4), objectif)
+    assert (a["minimum"], a["manque"], a["conforme"]) == (5, 1, False)
+    b = r_collectivite_25_dalo(Comptes(attributions=18, dalo_ou_prioritaires=4), objectif)
+    assert (b["minimum"], b["manque"]) == (5, 1)  # ceil(4.5)
+    # (c) in 2016 the rule is not in force: no leases counted, no objective.
+    en_2016 = periode_en_vigueur("R-COLLECTIVITE-25-DALO", periode_annee(2016, date(2016, 12, 31)),
+                                 v20_effective_from=V20)
+    assert en_2016 is None and objectif_collectivite("collectivite", en_2016) is None
+    # Only collectivités are bound.
+    assert objectif_collectivite("etat", periode) is None
+
+
+def test_EX_10_non_reserves_shortfall() -> None:
+    bloc = r_nonreserve_25_dalo(Comptes(attributions=16, dalo_ou_prioritaires=3), TAUX_DALO)
+    assert (bloc["minimum"], bloc["manque"], bloc["conforme"]) == (4, 1, False)
+
+
+def test_EX_14_six_month_flux_below_the_objective_means_injunction() -> None:
+    semestre = periode_en_vigueur("R-6-MONTH-FLUX-INJUNCTION",
+                                  periode_semestre(2023, date(2023, 6, 30)), date(2015, 1, 1),
+                                  V20)
+    assert semestre == Periode(date(2023, 1, 1), date(2023, 6, 30))
+    flux = Comptes(attributions=20, premier_quartile=3)
+    assert r_6_month_flux_injunction(flux, TAUX_HORS_QPV, semestre) is True
+    assert r_6_month_flux_injunction(Comptes(attributions=20, premier_quartile=5),
+                                     TAUX_HORS_QPV, semestre) is False
+    # The frozen-window exit test: (9 + k) / (44 + k) >= 25 % first for k = 3.
+    assert [atteint(9 + k, 44 + k, TAUX_HORS_QPV) for k in range(4)] == [
+        False, False, False, True]
+    # Before v20 there is no injunction, whatever the flux.
+    avant = periode_en_vigueur("R-6-MONTH-FLUX-INJUNCTION",
+                               periode_semestre(2021, date(2021, 6, 30)), date(2015, 1, 1), V20)
+    assert avant is None and r_6_month_flux_injunction(flux, TAUX_HORS_QPV, avant) is False
+
+
+def test_EX_26_a_local_rate_of_30_percent_needs_12_of_40() -> None:
+    bloc = r_quota_hors_qpv_q1_25(Comptes(attributions=40, premier_quartile=11),
+                                  Decimal("0.30"))
+    assert (bloc["conforme"], bloc["minimum"], bloc["manque"]) == (False, 12, 1)
+    assert r_quota_hors_qpv_q1_25(Comptes(attributions=40, premier_quartile=11),
+                                  TAUX_HORS_QPV)["conforme"] is True
+
+
+def test_EX_27_semester_report_due_dates() -> None:
+    assert r_semester_report_due(date(2023, 6, 30)) == date(2023, 7, 15)
+    assert r_semester_report_due(date(2023, 12, 31)) == date(2024, 1, 15)
+    with pytest.raises(ValueError):
+        r_semester_report_due(date(2023, 9, 30))
+
+
+def test_compliance_compares_the_exact_rate_with_the_objective() -> None:
+    """"au moins 25 %": a rate published as 0.25 after rounding but below it is not
+    compliant (DECISIONS §23)."""
+    bloc = r_quota_hors_qpv_q1_25(Comptes(attributions=40_000, premier_quartile=9_999),
+                                  TAUX_HORS_QPV)
+    assert bloc["taux"] == 0.25 and bloc["conforme"] is False
+    assert r_quota_hors_qpv_q1_25(Comptes(attributions=40_000, premier_quartile=10_000),
+                                  TAUX_HORS_QPV)["conforme"] is True
+    assert minimum(40, Decimal("0.30")) == 12  # exact, not 12.000…1 rounded up to 13
+
+
+def test_an_empty_base_is_neither_compliant_nor_short() -> None:
+    bloc = r_quota_hors_qpv_q1_25(Comptes(), TAUX_HORS_QPV)
+    assert (bloc["taux"], bloc["conforme"], bloc["minimum"], bloc["manque"]) == (
+        None, None, None, None)
+
+
+@pytest.mark.parametrize(("regle", "veille", "jour"), [
+    ("R-QUOTA-HORS-QPV-Q1-25", date(2017, 1, 28), date(2017, 1, 29)),
+    ("R-NONRESERVE-25-DALO", date(2017, 1, 28), date(2017, 1, 29)),
+    ("R-COLLECTIVITE-25-DALO", date(2017, 1, 28), date(2017, 1, 29)),
+    ("R-QUOTA-QPV-50", date(2018, 11, 24), date(2018, 11, 25)),
+    ("R-6-MONTH-FLUX-INJUNCTION", V20.replace(day=22), V20),
+    ("R-PREFET-SUBSTITUTION", date(2017, 1, 28), date(2017, 1, 29)),
+])
+def test_each_rule_on_both_sides_of_its_entry_into_force(regle: str, veille: date,
+                                                         jour: date) -> None:
+    assert not en_vigueur(regle, veille, V20) and en_vigueur(regle, jour, V20)
+    # The year of the entry counts the leases from that day only.
+    periode = periode_en_vigueur(regle, periode_annee(jour.year, date(jour.year, 12, 31)),
+                                 v20_effective_from=V20)
+    assert periode is not None and periode.debut == jour
+    assert periode_en_vigueur(regle, Periode(veille.replace(month=1, day=1), veille),
+                              v20_effective_from=V20) is None
+
+
+def test_prefet_substitution_ends_with_v19() -> None:
+    assert en_vigueur("R-PREFET-SUBSTITUTION", date(2022, 2, 22), V20)
+    assert not en_vigueur("R-PREFET-SUBSTITUTION", V20, V20)
+    annee = periode_en_vigueur("R-PREFET-SUBSTITUTION", periode_annee(2022, date(2022, 12, 31)),
+                               v20_effective_from=V20)
+    assert annee == Periode(date(2022, 1, 1), date(2022, 2, 22))
+
+
+def test_the_mix_rules_count_from_the_day_the_territory_became_subject() -> None:
+    periode = periode_en_vigueur("R-QUOTA-HORS-QPV-Q1-25", ANNEE_2023, date(2023, 4, 1), V20)
+    assert periode == Periode(date(2023, 4, 1), date(2023, 12, 31))
+    assert periode_en_vigueur("R-QUOTA-HORS-QPV-Q1-25", ANNEE_2023, date(2024, 1, 1),
+                              V20) is None
+
+
+def test_objectives_of_the_cia_else_the_statutory_rates() -> None:
+    """R-CIA-BAILLEUR-DISTRIBUTION: the CIA's objectives for the bailleur, else 25 % / 50 %;
+    none for a rule that applies on no day."""
+    cia = {"taux_hors_qpv_premier_quartile": Decimal("0.30"),
+           "taux_qpv_autres_quartiles": Decimal("0.55")}
+    assert objectifs_bailleur(cia, ANNEE_2023, ANNEE_2023) == (Decimal("0.30"),
+                                                               Decimal("0.55"))
+    assert objectifs_bailleur(None, ANNEE_2023, None) == (TAUX_HORS_QPV, None)
