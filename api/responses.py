@@ -307,6 +307,10 @@ class FluxSemestre(Sortie):
     premier_quartile: int
     reloges: int
     eligibles: int
+    quartile_inconnu: int = Field(description="leases whose first-quartile status cannot be "
+                                              "known (no threshold for their year, resources "
+                                              "undeclared) and not relogés: in the base, "
+                                              "never eligible")
     taux: float | None
     objectif: float | None
 
@@ -332,6 +336,8 @@ class BlocQpv(Exigence):
 
     attributions: int
     autres_quartiles: int
+    quartile_inconnu: int = Field(description="leases whose first-quartile status cannot be "
+                                              "known: neither first quartile nor other")
     taux: float | None
     objectif: float | None
 

@@ -74,6 +74,7 @@ class FaitBail(NamedTuple):
     dalo: int
     prioritaire: int
     pool_bailleur: int
+    quartile_inconnu: int  # no threshold for the year, or resources undeclared
 
 
 COLUMNS = FaitBail._fields
@@ -83,7 +84,7 @@ DDL = (
     "reservataire_type TEXT, date_signature TEXT NOT NULL, qpv INTEGER NOT NULL, "
     "premier_quartile INTEGER NOT NULL, reloge INTEGER NOT NULL, dalo INTEGER NOT NULL, "
     "prioritaire INTEGER NOT NULL, pool_bailleur INTEGER NOT NULL, "
-    "recorded_from BIGINT NOT NULL, superseded_at BIGINT)",
+    "quartile_inconnu INTEGER NOT NULL, recorded_from BIGINT NOT NULL, superseded_at BIGINT)",
     "CREATE INDEX IF NOT EXISTS pv_baux_bailleur ON pv_baux (bailleur_id, territoire_id, "
     "date_signature)",
     "CREATE INDEX IF NOT EXISTS pv_baux_reservataire ON pv_baux (reservataire_id, "
@@ -97,7 +98,8 @@ def premier_quartile(demande: Demande, territoire: Territoire | None,
                      jour: date) -> bool | None:
     """R-Q1-THRESHOLD: resources per consumption unit on `jour` strictly below the
     territory's threshold for that year; None when either is unknown (the quotas count
-    that as not first quartile, DECISIONS §20; the event stream publishes it as unknown)."""
+    it apart, `quartile_inconnu`, DECISIONS §20; the event stream publishes it as
+    unknown)."""
     per_uc = demande.ressources_par_uc(jour)
     seuil = territoire.seuil_pour(jour.year) if isinstance(territoire, Territoire) else None
     return None if per_uc is None or seuil is None else per_uc < seuil
@@ -124,15 +126,17 @@ def fait_bail(vacance: Vacance, demande: Demande, territoire: Territoire | None,
     drapeaux = drapeaux_menage(demande.situation_au(jour), jour)
     reservataire_id = vacance.reservataire_id
     par = vacance.designations[bail["demande_id"]]["par"]
+    quartile = premier_quartile(demande, territoire, jour)
     return FaitBail(
         str(vacance.id), bail["demande_id"], vacance.bailleur_id,
         vacance.logement["territoire_id"], reservataire_id,
         reservataire.type if isinstance(reservataire, Reservataire) else None,
         jour.isoformat(), int(bool(vacance.logement["qpv"])),
-        int(bool(premier_quartile(demande, territoire, jour))),
+        int(bool(quartile)),
         int(drapeaux["relogement_renouvellement_urbain"]), int(drapeaux["dalo"]),
         int(drapeaux["prioritaire"]),
         int(reservataire_id is None or par != Designataire.RESERVATAIRE),
+        int(quartile is None),
     )
 
 
@@ -143,6 +147,7 @@ class QuotasView(TablesView):
 
     name = "quotas"
     ddl = DDL
+    forme = 2  # quartile_inconnu
 
     def __init__(self, app: HlmApplication) -> None:
         self.aggregates = AggregateCache(app)
@@ -329,13 +334,15 @@ def _counts(cur: Cursor, where: str, params: tuple[Any, ...], periode: Periode |
         "SELECT COUNT(*), "
         "COALESCE(SUM(premier_quartile), 0), "
         "COALESCE(SUM(CASE WHEN reloge = 1 AND premier_quartile = 0 THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN dalo = 1 OR prioritaire = 1 THEN 1 ELSE 0 END), 0) "
+        "COALESCE(SUM(CASE WHEN dalo = 1 OR prioritaire = 1 THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(quartile_inconnu), 0), "
+        "COALESCE(SUM(CASE WHEN quartile_inconnu = 1 AND reloge = 1 THEN 1 ELSE 0 END), 0) "
         f"FROM pv_baux WHERE {where} AND date_signature >= ? AND date_signature <= ? "
         f"AND {BELIEVED}",
         (*params, periode.debut.isoformat(), periode.fin.isoformat(), position, position),
     )
-    row = cur.fetchone() or (0, 0, 0, 0)
-    return Comptes(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+    row = cur.fetchone() or (0, 0, 0, 0, 0, 0)
+    return Comptes(*(int(v) for v in row))
 
 
 def quotas_bailleur(cur: Cursor, territoire: Territoire | None, bailleur_id: str,

@@ -143,6 +143,7 @@ def compter(baux: Iterable[FaitBail], periode: Periode | None) -> Comptes:
     if periode is None:
         return AUCUN
     attributions = premier_quartile = reloges = dalo_ou_prioritaires = 0
+    inconnus = inconnus_reloges = 0
     for bail in baux:
         if not periode.debut <= date.fromisoformat(bail.date_signature) <= periode.fin:
             continue
@@ -153,7 +154,11 @@ def compter(baux: Iterable[FaitBail], periode: Periode | None) -> Comptes:
             reloges += 1
         if bail.dalo or bail.prioritaire:
             dalo_ou_prioritaires += 1
-    return Comptes(attributions, premier_quartile, reloges, dalo_ou_prioritaires)
+        if bail.quartile_inconnu:
+            inconnus += 1
+            inconnus_reloges += bool(bail.reloge)
+    return Comptes(attributions, premier_quartile, reloges, dalo_ou_prioritaires, inconnus,
+                   inconnus_reloges)
 
 
 def quotas_bailleurs(etat: Etat, baux: list[FaitBail], as_of: date,

@@ -39,7 +39,7 @@ log = logging.getLogger("hlm.projections")
 
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS hlm_vues (nom TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-    "erreur TEXT, mis_a_jour TEXT, erreur_transitoire TEXT)"
+    "erreur TEXT, mis_a_jour TEXT, erreur_transitoire TEXT, forme INTEGER)"
 )
 # `erreur`: an event the view's code failed on (stays until fixed and rebuilt);
 # `erreur_transitoire`: the database failed under the runner, retried until it succeeds.
@@ -67,6 +67,9 @@ class TablesView:
 
     name: str  # set by each view: its row in hlm_vues
     ddl: tuple[str, ...] = ()
+    # The shape of the view's rows: raised when a row comes to hold what older code could
+    # not compute; a store whose view has another shape builds it again from the log.
+    forme: int = 1
 
     if TYPE_CHECKING:  # defined by each view (the View protocol)
         def apply(self, cur: Cursor, event: Any, position: int) -> None: ...
@@ -151,10 +154,12 @@ class Runner(Tracked[tuple[Notification, Any]]):
     def setup(self) -> None:
         with self.db.transaction() as cur:
             cur.execute(TRACKING_DDL)
-            _add_transient_column(cur, self.db.dialect)
+            _add_column(cur, self.db.dialect, "erreur_transitoire", "TEXT")
+            _add_column(cur, self.db.dialect, "forme", "INTEGER")
             for view in self.views.values():
-                view.create(cur)
                 POSITIONS.add(cur, view.name)
+                if not _reshape(cur, view):
+                    view.create(cur)
 
     def statuses(self) -> dict[str, ViewStatus]:
         with self.db.lecture() as cur:
@@ -317,15 +322,31 @@ class Runner(Tracked[tuple[Notification, Any]]):
             log.info("projection steps succeed again")
 
 
-def _add_transient_column(cur: Cursor, dialect: str) -> None:
-    """Databases created before `erreur_transitoire` get it (checked first: an ALTER
+def _add_column(cur: Cursor, dialect: str, column: str, sql_type: str) -> None:
+    """Databases created before a column of `hlm_vues` get it (checked first: an ALTER
     waits behind any batch holding a view's row)."""
     if dialect == "postgres":
         cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = "
-                    "current_schema() AND table_name = 'hlm_vues' AND "
-                    "column_name = 'erreur_transitoire'")
+                    "current_schema() AND table_name = 'hlm_vues' AND column_name = ?",
+                    (column,))
     else:
-        cur.execute("SELECT 1 FROM pragma_table_info('hlm_vues') "
-                    "WHERE name = 'erreur_transitoire'")
+        cur.execute("SELECT 1 FROM pragma_table_info('hlm_vues') WHERE name = ?", (column,))
     if cur.fetchone() is None:
-        cur.execute("ALTER TABLE hlm_vues ADD COLUMN erreur_transitoire TEXT")
+        cur.execute(f"ALTER TABLE hlm_vues ADD COLUMN {column} {sql_type}")
+
+
+def _reshape(cur: Cursor, view: Any) -> bool:
+    """A view whose rows were written in another shape (`TablesView.forme`; none recorded:
+    the first) starts again from the first event: its tables created anew, its position 0,
+    its errors cleared. The runner then builds it again from the log, as a rebuild would."""
+    forme = getattr(view, "forme", 1)
+    cur.execute("SELECT forme FROM hlm_vues WHERE nom = ?", (view.name,))
+    row = cur.fetchone()
+    if row is not None and (row[0] or 1) == forme:
+        return False
+    for table in getattr(view, "tables", ()):
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+    view.create(cur)
+    cur.execute("UPDATE hlm_vues SET position = 0, erreur = NULL, erreur_transitoire = NULL, "
+                "forme = ? WHERE nom = ?", (forme, view.name))
+    return True

@@ -12,17 +12,21 @@ still given to auditors.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.rules.quotas import Comptes, periode_semestre, r_quota_hors_qpv_q1_25
+from domain.rules.quotas import (
+    Comptes,
+    periode_semestre,
+    r_quota_hors_qpv_q1_25,
+    r_semester_report_due,
+)
 from domain.rules.versions import in_force_from
 from projections.bitemporal import BELIEVED
 from projections.db import Cursor
 
 RULE = "R-SEMESTER-REPORT"
-DELAI_JOURS = 15
 COLONNES = ("vacance_id", "demande_id", "date_signature", "reservataire_id",
             "reservataire_type", "premier_quartile", "reloge", "eligible")
 
@@ -30,8 +34,7 @@ COLONNES = ("vacance_id", "demande_id", "date_signature", "reservataire_id",
 def verifier_fin(date_fin: date) -> None:
     """R-SEMESTER-REPORT: a semester report is arrêté au 30 juin or au 31 décembre;
     ValueError otherwise."""
-    if (date_fin.month, date_fin.day) not in ((6, 30), (12, 31)):
-        raise ValueError("a semester report is arrêté au 30 juin or au 31 décembre")
+    r_semester_report_due(date_fin)
 
 
 def lignes(cur: Cursor, bailleur_id: str, territoire_id: str, fin: date,
@@ -73,7 +76,7 @@ def rapport_semestre(fin: date, quotas: dict[str, Any], semestre: Comptes,
         "bailleur_id": quotas["bailleur_id"],
         "territoire_id": quotas["territoire_id"],
         "periode": {"debut": periode.debut.isoformat(), "fin": periode.fin.isoformat()},
-        "echeance": (fin + timedelta(days=DELAI_JOURS)).isoformat(),
+        "echeance": r_semester_report_due(fin).isoformat(),
         "exigible": exigible,
         "semestre": flux,
         "annee": annee,

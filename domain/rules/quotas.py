@@ -54,12 +54,21 @@ class Comptes:
     """Counts over a set of lease facts: all of them, the first-quartile ones
     (R-Q1-THRESHOLD), the relogés not in the first quartile (a household both counts once:
     R-QUOTA-HORS-QPV-Q1-25), DALO or priority ones (R-NONRESERVE-25-DALO,
-    R-COLLECTIVITE-25-DALO)."""
+    R-COLLECTIVITE-25-DALO), those whose quartile cannot be known (no threshold for the
+    year, resources undeclared) and, among them, the relogés."""
 
     attributions: int = 0
     premier_quartile: int = 0
     reloges: int = 0
     dalo_ou_prioritaires: int = 0
+    quartile_inconnu: int = 0
+    inconnus_reloges: int = 0
+
+    @property
+    def hors_qpv_indetermines(self) -> int:
+        """Hors QPV, the leases that may or may not qualify: quartile unknown, not relogé
+        (a relogé qualifies by al. 26 whatever its quartile)."""
+        return self.quartile_inconnu - self.inconnus_reloges
 
 
 AUCUN = Comptes()
@@ -132,11 +141,23 @@ def minimum(base: int, objectif: Decimal | None) -> int | None:
     return int((objectif * base).to_integral_value(rounding=ROUND_CEILING))
 
 
-def _bloc(atteints: int, base: int, objectif: Decimal | None) -> dict[str, Any]:
+def conforme(atteints: int, indetermines: int, base: int,
+             objectif: Decimal | None) -> bool | None:
+    """Compliance when `indetermines` leases may count or not (their quartile unknown):
+    True when the objective is reached without them, False when it is missed even with
+    them all, None in between: never compliant, nor in breach, on their account."""
+    sans = atteint(atteints, base, objectif)
+    if sans is not False or not indetermines:
+        return sans
+    return None if atteint(atteints + indetermines, base, objectif) else False
+
+
+def _bloc(atteints: int, base: int, objectif: Decimal | None,
+          indetermines: int = 0) -> dict[str, Any]:
     requis = minimum(base, objectif)
     return {"taux": taux(atteints, base),
             "objectif": float(objectif) if objectif is not None else None,
-            "conforme": atteint(atteints, base, objectif),
+            "conforme": conforme(atteints, indetermines, base, objectif),
             "minimum": requis if base else None,
             "manque": max(0, requis - atteints) if requis is not None and base else None}
 
@@ -145,20 +166,26 @@ def r_quota_hors_qpv_q1_25(comptes: Comptes, objectif: Decimal | None) -> dict[s
     """R-QUOTA-HORS-QPV-Q1-25 (L441-1 al. 24-26): at least the objective (25 %, or the
     bailleur's own: R-CIA-BAILLEUR-DISTRIBUTION) of the hors-QPV leases to first-quartile
     households (al. 25, strict "inférieur") or relogés (al. 26); a household both counts
-    once."""
+    once. A lease whose quartile cannot be known (and not relogé) is counted apart,
+    `quartile_inconnu`: in the base, never eligible, and compliance is not decided on its
+    account (`conforme`)."""
     eligibles = comptes.premier_quartile + comptes.reloges
+    inconnus = comptes.hors_qpv_indetermines
     return {"attributions": comptes.attributions, "premier_quartile": comptes.premier_quartile,
-            "reloges": comptes.reloges, "eligibles": eligibles,
-            **_bloc(eligibles, comptes.attributions, objectif)}
+            "reloges": comptes.reloges, "eligibles": eligibles, "quartile_inconnu": inconnus,
+            **_bloc(eligibles, comptes.attributions, objectif, inconnus)}
 
 
 def r_quota_qpv_50(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
     """R-QUOTA-QPV-50 (L441-1 al. 27): at least the objective (50 %, or a higher local
     rate: L441-1-5 1° ter) of the in-QPV attributions to households other than the first
-    quartile of al. 25; being relogé does not help here."""
-    autres = comptes.attributions - comptes.premier_quartile
+    quartile of al. 25; being relogé does not help here. A lease whose quartile cannot be
+    known is neither first quartile nor "autre" (`quartile_inconnu`): three QPV leases
+    without a threshold are not 100 % compliant, they are undetermined."""
+    autres = comptes.attributions - comptes.premier_quartile - comptes.quartile_inconnu
     return {"attributions": comptes.attributions, "autres_quartiles": autres,
-            **_bloc(autres, comptes.attributions, objectif)}
+            "quartile_inconnu": comptes.quartile_inconnu,
+            **_bloc(autres, comptes.attributions, objectif, comptes.quartile_inconnu)}
 
 
 def r_nonreserve_25_dalo(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
@@ -204,8 +231,8 @@ def r_6_month_flux_injunction(flux: Comptes, objectif: Decimal | None,
     bailleur is not reached "en flux sur les six derniers mois" (EX-14: 3 of 20, 15 %)."""
     if periode is None:
         return False
-    return atteint(flux.premier_quartile + flux.reloges, flux.attributions,
-                   objectif) is False
+    return conforme(flux.premier_quartile + flux.reloges, flux.hors_qpv_indetermines,
+                    flux.attributions, objectif) is False
 
 
 def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,

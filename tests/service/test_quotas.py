@@ -26,7 +26,8 @@ class Parc:
         self.app = app
         self.n = 0
         app.definir_territoire(ADMIN, "T1", "EPCI", date(2017, 1, 29), False)
-        for annee, montant in (seuils or {2016: "8000", 2023: "8100"}).items():
+        for annee, montant in (seuils if seuils is not None
+                               else {2016: "8000", 2023: "8100"}).items():
             app.publier_seuil(ADMIN, "T1", annee, Decimal(montant), "arrêté")
         app.definir_bailleur(ADMIN, "B1", "Bailleur")
         app.definir_reservataire(ADMIN, "R1", "Commune", "collectivite")
@@ -77,8 +78,8 @@ def test_EX_04_strict_threshold_and_relogés_counted_once(application, vues):
     parc.bail(date(2023, 3, 4), ressources="5000", reloge=True)     # H4 both
     hors = figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]
     assert hors == {"attributions": 4, "premier_quartile": 2, "reloges": 1, "eligibles": 3,
-                    "taux": 0.75, "objectif": 0.25, "conforme": True, "minimum": 1,
-                    "manque": 0}
+                    "quartile_inconnu": 0, "taux": 0.75, "objectif": 0.25, "conforme": True,
+                    "minimum": 1, "manque": 0}
 
 
 def test_EX_03_only_attributions_followed_by_a_lease_count(application, vues):
@@ -203,5 +204,59 @@ def test_a_correction_after_a_projector_restart_still_reaches_the_lease(applicat
     second = Projections(application, settings)
     try:
         assert figures(second, 2023, date(2023, 12, 31))["hors_qpv"]["premier_quartile"] == 1
+    finally:
+        second.stop()
+
+
+def test_a_lease_whose_quartile_cannot_be_known_is_counted_apart(application, vues):
+    """R-QUOTA-QPV-50 / R-QUOTA-HORS-QPV-Q1-25 with no threshold published for the year: the
+    leases are neither first quartile nor "autre"; the blocks are undetermined, not
+    compliant (three QPV leases used to give 100 %). The threshold, once published, decides."""
+    parc = Parc(application, seuils={})
+    for jour in (3, 4, 5):
+        parc.bail(date(2023, 3, jour), qpv=True)
+    parc.bail(date(2023, 4, 1))
+    parc.bail(date(2023, 4, 2))
+    body = figures(vues, 2023, date(2023, 12, 31))
+    qpv, hors = body["qpv"], body["hors_qpv"]
+    assert (qpv["attributions"], qpv["autres_quartiles"], qpv["quartile_inconnu"]) == (3, 0, 3)
+    assert qpv["conforme"] is None and qpv["taux"] == 0.0
+    assert (hors["eligibles"], hors["quartile_inconnu"], hors["conforme"]) == (0, 2, None)
+    assert hors["manque"] == 1
+    application.publier_seuil(ADMIN, "T1", 2023, Decimal("8100"), "arrêté 2023")
+    body = figures(vues, 2023, date(2023, 12, 31))
+    assert (body["qpv"]["autres_quartiles"], body["qpv"]["quartile_inconnu"],
+            body["qpv"]["conforme"]) == (3, 0, True)
+    assert (body["hors_qpv"]["quartile_inconnu"], body["hors_qpv"]["conforme"]) == (0, False)
+
+
+def test_a_relogé_qualifies_whatever_its_quartile(application, vues):
+    parc = Parc(application, seuils={})
+    parc.bail(date(2023, 4, 1), reloge=True)
+    parc.bail(date(2023, 4, 2))
+    hors = figures(vues, 2023, date(2023, 12, 31))["hors_qpv"]
+    assert (hors["eligibles"], hors["quartile_inconnu"], hors["conforme"]) == (1, 1, True)
+
+
+def test_a_view_of_an_older_shape_is_built_again_from_the_log(application, settings):
+    """A store whose quota rows were written before `quartile_inconnu` (no such column,
+    no shape recorded) gets the view built again from the first event on start."""
+    parc = Parc(application, seuils={})
+    parc.bail(date(2023, 3, 3), qpv=True)
+    first = Projections(application, settings)
+    try:
+        first.runner.catch_up()
+        with first.db.transaction() as cur:
+            cur.execute("DROP TABLE pv_baux")
+            cur.execute("CREATE TABLE pv_baux (vacance_id TEXT NOT NULL, demande_id TEXT NOT "
+                        "NULL, recorded_from BIGINT NOT NULL, superseded_at BIGINT)")
+            cur.execute("UPDATE hlm_vues SET forme = NULL")
+    finally:
+        first.stop()
+    second = Projections(application, settings)
+    try:
+        qpv = figures(second, 2023, date(2023, 12, 31))["qpv"]
+        assert (qpv["attributions"], qpv["quartile_inconnu"]) == (1, 1)
+        assert {s.nom: s.erreur for s in second.runner.statuses().values()}["quotas"] is None
     finally:
         second.stop()

@@ -36,7 +36,8 @@ def test_june_report_lists_the_semesters_hors_qpv_leases(client, auth, parc):
     assert [r["date_signature"] for r in body["attributions"]] == ["2023-02-01", "2023-05-02"]
     assert [r["eligible"] for r in body["attributions"]] == [True, False]
     assert body["semestre"] == {"attributions": 2, "premier_quartile": 1, "reloges": 0,
-                                "eligibles": 1, "taux": 0.5, "objectif": 0.25}
+                                "eligibles": 1, "quartile_inconnu": 0, "taux": 0.5,
+                                "objectif": 0.25}
     assert body["annee"]["attributions"] == 2 and body["injonction"] is False
 
 
@@ -149,8 +150,9 @@ def test_a_year_with_no_lease_gives_zeros(client, auth, parc):
     body = client.get(QUOTAS.format(annee=2021, as_of="2021-12-31"),
                       headers=auth("auditeur")).json()
     assert body["hors_qpv"] == {"attributions": 0, "premier_quartile": 0, "reloges": 0,
-                                "eligibles": 0, "taux": None, "objectif": 0.25,
-                                "conforme": None, "minimum": None, "manque": None}
+                                "eligibles": 0, "quartile_inconnu": 0, "taux": None,
+                                "objectif": 0.25, "conforme": None, "minimum": None,
+                                "manque": None}
 
 
 @pytest.mark.parametrize("query", ["as_of=2023-02-30", "as_of=hier", "known_at=2023-13-01",
