@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None,
     app.include_router(demandes.router)
     app.include_router(vacances.router)
     app.include_router(quotas.router)
+    app.include_router(quotas.statistiques)
     app.include_router(rapports.router)
     app.include_router(sante.router)
     app.include_router(evenements.router)

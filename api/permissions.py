@@ -38,6 +38,7 @@ class Action(StrEnum):
     QUOTAS_BAILLEUR = "quotas.bailleur"  # and the bailleur's semester report
     QUOTAS_RESERVATAIRE = "quotas.reservataire"
     EVENEMENTS_LIRE = "evenements.lire"
+    STATISTIQUES_LIRE = "statistiques.lire"  # R-GOV-STATISTICS, per territory
 
 
 def tout(_: Acteur, __: Cible) -> bool:
@@ -84,6 +85,7 @@ PERMISSIONS: dict[Action, dict[str, Predicat]] = {
     Action.QUOTAS_RESERVATAIRE: {"admin": tout, "auditeur": tout,
                                  "reservataire": son_reservataire},
     Action.EVENEMENTS_LIRE: {"admin": tout, "auditeur": tout, "abonne": tout},
+    Action.STATISTIQUES_LIRE: {"admin": tout, "auditeur": tout},
 }
 
 

@@ -396,6 +396,19 @@ class QuotasReservataire(Exigence):
     known_at: datetime | None
 
 
+class StatistiquesTerritoire(Sortie):
+    """R-GOV-STATISTICS: one territory's year, every bailleur together, against the
+    statutory rates where the territory is subject."""
+
+    regle: Literal["R-GOV-STATISTICS"]
+    territoire_id: str
+    annee: int
+    hors_qpv: BlocHorsQpv
+    qpv: BlocQpv
+    as_of: date
+    known_at: datetime | None
+
+
 class PeriodeRapport(Sortie):
     debut: date
     fin: date

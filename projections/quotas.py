@@ -44,6 +44,7 @@ from domain.rules.quotas import (
     periode_semestre,
     r_6_month_flux_injunction,
     r_collectivite_25_dalo,
+    r_gov_statistics,
     r_nonreserve_25_dalo,
     r_prefet_substitution,
     r_quota_hors_qpv_q1_25,
@@ -372,6 +373,23 @@ def comptes_bailleur(cur: Cursor, periodes: PeriodesBailleur, bailleur_id: str,
         substitution=hors if periodes.substitution == periodes.hors_qpv else _counts(
             cur, base + " AND qpv = 0", params, periodes.substitution, position),
     )
+
+
+def statistiques_territoire(cur: Cursor, territoire: Territoire | None, territoire_id: str,
+                            annee: int, as_of: date, position: int,
+                            v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+                            ) -> dict[str, Any]:
+    """R-GOV-STATISTICS for one territory: every bailleur's leases on it, over the dates each
+    rule counts; the statutory rates apply only where the territory is subject."""
+    periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
+    base = "territoire_id = ?"
+    hors = _counts(cur, base + " AND qpv = 0", (territoire_id,), periodes.hors_qpv, position)
+    dans = _counts(cur, base + " AND qpv = 1", (territoire_id,), periodes.qpv, position)
+    return {"territoire_id": territoire_id, "annee": annee,
+            **r_gov_statistics(
+                hors, dans,
+                periodes.hors_qpv if _soumis(territoire, periodes.hors_qpv) else None,
+                periodes.qpv if _soumis(territoire, periodes.qpv) else None)}
 
 
 def comptes_semestre(cur: Cursor, bailleur_id: str, territoire_id: str, fin: date,

@@ -30,6 +30,7 @@ from projections.quotas import (
     quotas_bailleur,
     quotas_reservataire,
     stamp,
+    statistiques_territoire,
 )
 from projections.runner import Runner, TablesView
 from projections.semestre import lignes, rapport_semestre
@@ -163,6 +164,16 @@ class Projections:
         quotas = stamp(figures_bailleur(territoire, bailleur_id, territoire_id, fin.year, fin,
                                         comptes, v20), fin, known_at)
         return rapport_semestre(fin, quotas, flux, rows, v20), rows
+
+    def statistiques_territoire(self, territoire_id: str, annee: int, as_of: date,
+                                known_at: datetime | None) -> dict[str, Any]:
+        self.fresh()
+        with self.db.lecture() as cur:
+            position = position_at(cur, known_at)
+            territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
+            body = statistiques_territoire(cur, territoire, territoire_id, annee, as_of,
+                                           position, self.app.v20_effective_from)
+        return stamp(body, as_of, known_at)
 
     def quotas_reservataire(self, reservataire_id: str, annee: int, as_of: date,
                             known_at: datetime | None) -> dict[str, Any]:

@@ -248,6 +248,18 @@ def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,
     return max(0, requis - (comptes.premier_quartile + comptes.reloges))
 
 
+def r_gov_statistics(hors_qpv: Comptes, qpv: Comptes, periode_hors: Periode | None,
+                     periode_qpv: Periode | None) -> dict[str, Any]:
+    """R-GOV-STATISTICS (L441-1 al. 37): the yearly statistics of the 25 % hors-QPV and the
+    50 % QPV rules per territory (EPCI, EPT, Paris): base, qualifying count and rate of each,
+    against the statutory rate of the rule on the days it is in force (a bailleur's own CIA
+    objective is its own figure, not the territory's)."""
+    return {"regle": "R-GOV-STATISTICS",
+            "hors_qpv": r_quota_hors_qpv_q1_25(
+                hors_qpv, TAUX_HORS_QPV if periode_hors is not None else None),
+            "qpv": r_quota_qpv_50(qpv, TAUX_QPV if periode_qpv is not None else None)}
+
+
 def r_semester_report_due(date_fin: date) -> date:
     """R-SEMESTER-REPORT (L441-1 al. 33): the data "arrêtées au 30 juin et au 31 décembre"
     are due "dans les quinze jours suivant chacune de ces dates" (EX-27)."""

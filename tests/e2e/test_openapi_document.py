@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], set[int]] = {
     ("get", "/v1/vacances/{vacance_id}"): {200, 404} | LECTURE,
     ("get", "/v1/quotas/bailleurs/{bailleur_id}"): {200} | LECTURE,
     ("get", "/v1/quotas/reservataires/{reservataire_id}"): {200} | LECTURE,
+    ("get", "/v1/statistiques/territoires/{territoire_id}"): {200} | LECTURE,
     ("get", "/v1/rapports/semestre"): {200} | LECTURE,
     ("get", "/v1/evenements"): {200} | LECTURE,
     ("get", "/v1/ping"): {200},  # no token, no store
@@ -358,6 +359,9 @@ def test_lifecycle_bodies_match_the_document(monde: Monde) -> None:
     assert quotas["hors_qpv"]["attributions"] == 1
     check(c.get(f"/v1/quotas/reservataires/{RESERVATAIRE}", params={"annee": 2024},
                 headers=reservataire), 200)
+    statistiques = check(c.get(f"/v1/statistiques/territoires/{TERRITOIRE}",
+                               params={"annee": 2024}, headers=admin), 200).json()
+    assert statistiques["hors_qpv"]["attributions"] == 1
     query = {"bailleur_id": BAILLEUR, "territoire_id": TERRITOIRE, "date_fin": "2024-06-30"}
     rapport = check(c.get("/v1/rapports/semestre", params=query, headers=bailleur), 200)
     assert len(rapport.json()["attributions"]) == 1

@@ -260,3 +260,30 @@ def test_a_view_of_an_older_shape_is_built_again_from_the_log(application, setti
         assert {s.nom: s.erreur for s in second.runner.statuses().values()}["quotas"] is None
     finally:
         second.stop()
+
+
+def test_R_GOV_STATISTICS_every_bailleur_of_the_territory_together(client, auth, application):
+    """L441-1 al. 37: the territory's base, qualifying count and rate of both rules, against
+    the statutory rates; admin and auditeur only."""
+    parc = Parc(application)
+    parc.bail(date(2023, 3, 1), ressources="5000")            # first quartile, hors QPV
+    parc.bail(date(2023, 3, 2))                               # other, hors QPV
+    parc.bail(date(2023, 3, 3), ressources="5000", qpv=True)  # first quartile, QPV
+    application.definir_bailleur(ADMIN, "B2", "Autre bailleur")
+    application.definir_logement(ADMIN, "L-B2", EtatLogement.depuis({
+        "bailleur_id": "B2", "territoire_id": "T1", "commune": "C1", "qpv": False,
+        "zone_tendue": False, "reservataire_id": None, "date_effet": date(2010, 1, 1)}))
+    url = "/v1/statistiques/territoires/T1?annee=2023&as_of=2023-12-31"
+    body = client.get(url, headers=auth("auditeur")).json()
+    assert body["regle"] == "R-GOV-STATISTICS" and body["territoire_id"] == "T1"
+    hors, qpv = body["hors_qpv"], body["qpv"]
+    assert (hors["attributions"], hors["eligibles"], hors["taux"], hors["objectif"],
+            hors["conforme"]) == (2, 1, 0.5, 0.25, True)
+    assert (qpv["attributions"], qpv["autres_quartiles"], qpv["taux"], qpv["objectif"],
+            qpv["conforme"]) == (1, 0, 0.0, 0.5, False)
+    assert client.get(url, headers=auth("admin")).status_code == 200
+    for role, org in (("bailleur", "B1"), ("reservataire", "R1"), ("abonne", None)):
+        assert client.get(url, headers=auth(role, org)).status_code == 403
+    before = client.get(url.replace("2023-12-31", "2016-12-31").replace("2023", "2016", 1),
+                        headers=auth("auditeur")).json()
+    assert before["hors_qpv"]["objectif"] is None and before["qpv"]["objectif"] is None

@@ -59,6 +59,7 @@ ATTENDU = {
     Action.QUOTAS_BAILLEUR: {"admin", "auditeur", "bailleur"},
     Action.QUOTAS_RESERVATAIRE: {"admin", "auditeur", "reservataire"},
     Action.EVENEMENTS_LIRE: {"admin", "auditeur", "abonne"},
+    Action.STATISTIQUES_LIRE: {"admin", "auditeur"},
 }
 ORG = {"bailleur": "B", "reservataire": "R", "commune": "C"}
 VACANCE = Cible(bailleur_id="B", reservataire_id="R", commune="C", qpv=True,
