@@ -24,6 +24,7 @@ from projections.presentation import (
     vue_reservataire,
     vue_seuil,
     vue_territoire,
+    vue_transmission,
     vue_vacance,
 )
 
@@ -68,3 +69,8 @@ def corps_demande(issue: Issue[Demande]) -> dict[str, Any]:
 
 def corps_vacance(issue: Issue[Vacance]) -> dict[str, Any]:
     return jsonable(vue_vacance(issue.agregat, _jour(issue)))
+
+
+def corps_transmission(territoire_id: str) -> Corps[Bailleur]:
+    return lambda issue: jsonable(vue_transmission(
+        issue.agregat, issue.agregat.bailleur_id, territoire_id, _jour(issue)))

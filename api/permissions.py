@@ -39,6 +39,7 @@ class Action(StrEnum):
     QUOTAS_RESERVATAIRE = "quotas.reservataire"
     EVENEMENTS_LIRE = "evenements.lire"
     STATISTIQUES_LIRE = "statistiques.lire"  # R-GOV-STATISTICS, per territory
+    RAPPORT_TRANSMETTRE = "rapport.transmettre"  # R-SEMESTER-REPORT
 
 
 def tout(_: Acteur, __: Cible) -> bool:
@@ -86,6 +87,7 @@ PERMISSIONS: dict[Action, dict[str, Predicat]] = {
                                  "reservataire": son_reservataire},
     Action.EVENEMENTS_LIRE: {"admin": tout, "auditeur": tout, "abonne": tout},
     Action.STATISTIQUES_LIRE: {"admin": tout, "auditeur": tout},
+    Action.RAPPORT_TRANSMETTRE: {"admin": tout, "bailleur": son_bailleur},
 }
 
 

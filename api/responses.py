@@ -409,6 +409,17 @@ class StatistiquesTerritoire(Sortie):
     known_at: datetime | None
 
 
+class TransmissionRapport(Sortie):
+    """R-SEMESTER-REPORT: the semester's report transmitted or not, against its due date."""
+
+    bailleur_id: str
+    territoire_id: str
+    date_fin: date
+    date_transmission: date | None
+    echeance: date
+    a_temps: bool | None = Field(description="null while not transmitted")
+
+
 class PeriodeRapport(Sortie):
     debut: date
     fin: date
@@ -441,6 +452,8 @@ class RapportSemestre(Sortie):
     semestre: FluxSemestre
     annee: BlocHorsQpv
     injonction: bool
+    transmission: TransmissionRapport = Field(description="whether the report was "
+                                                          "transmitted, as known at known_at")
     attributions: list[LigneRapport]
     as_of: date
     known_at: datetime | None

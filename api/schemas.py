@@ -152,6 +152,16 @@ class RadiationIn(Body):
                    "autre"]
 
 
+class TransmissionIn(Body):
+    """R-SEMESTER-REPORT: a bailleur's semester report transmitted to the préfet."""
+
+    bailleur_id: Text | None = Field(None, description="default: the caller's bailleur "
+                                                       "(required for admin)")
+    territoire_id: Text
+    date_fin: Jour = Field(description="30 June or 31 December")
+    date_transmission: Jour
+
+
 class VacanceIn(Body):
     date_information: Jour
 

@@ -332,6 +332,24 @@ class HlmApplication(Application[UUID]):
 
         return self.executer(acteur, memo, run)
 
+    def transmettre_rapport(self, acteur: Acteur, bailleur_id: str, territoire_id: str,
+                            date_fin: date, date_transmission: date,
+                            memo: Memo | None = None, garde: Garde = libre
+                            ) -> Issue[Bailleur] | Rejoue:
+        """R-SEMESTER-REPORT: the bailleur's semester report transmitted to the préfet (the
+        answer shows it at `date_fin`)."""
+        self.verifier_passe(date_transmission=date_transmission)
+
+        def run() -> tuple[list[Aggregate], Issue[Bailleur]]:
+            garde(Cible(bailleur_id=bailleur_id))
+            agg = self._charger(Bailleur, bailleur_uuid(bailleur_id), "bailleur_id",
+                                bailleur_id)
+            self.territoire(territoire_id)
+            nouveau = agg.transmettre_rapport(territoire_id, date_fin, date_transmission)
+            return [agg], Issue(agg, date_fin, nouveau=nouveau)
+
+        return self.executer(acteur, memo, run)
+
     def definir_logement(self, acteur: Acteur, logement_id: str, etat: EtatLogement,
                          memo: Memo | None = None) -> Issue[Logement] | Rejoue:
 

@@ -11,8 +11,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.commandes import EtatLogement
+from domain.errors import Conflit, Invalide
 from domain.ids import bailleur_uuid, logement_uuid, reservataire_uuid, territoire_uuid
+from domain.rules.quotas import r_semester_report_due
 
+RAPPORT = "R-SEMESTER-REPORT"
 RESERVATAIRE_TYPES = ("etat", "collectivite", "action_logement", "autre")
 
 
@@ -25,6 +28,11 @@ class Bailleur(Aggregate):
         class Renomme(Aggregate.Event):
             nom: str
 
+        class RapportTransmis(Aggregate.Event):
+            territoire_id: str
+            date_fin: date
+            date_transmission: date
+
     @staticmethod
     def create_id(bailleur_id: str) -> UUID:
         return bailleur_uuid(bailleur_id)
@@ -33,10 +41,45 @@ class Bailleur(Aggregate):
     def __init__(self, bailleur_id: str, nom: str) -> None:
         self.bailleur_id = bailleur_id
         self.nom = nom
+        # R-SEMESTER-REPORT: "territoire_id/date_fin" -> the day the report was transmitted.
+        self.transmissions: dict[str, date] = {}
 
     @event("Renomme")
     def renommer(self, nom: str) -> None:
         self.nom = nom
+
+    def transmis_le(self, territoire_id: str, date_fin: date) -> date | None:
+        return self.transmissions.get(f"{territoire_id}/{date_fin.isoformat()}")
+
+    def transmettre_rapport(self, territoire_id: str, date_fin: date,
+                            date_transmission: date) -> bool:
+        """R-SEMESTER-REPORT (L441-1 al. 33): the bailleur transmits to the préfet its data
+        "arrêtées au 30 juin et au 31 décembre". The first transmission of a semester is the
+        one that counts (on time or late, R-6-MONTH-FLUX-INJUNCTION); the same again records
+        nothing (False), another date is a conflict."""
+        try:
+            r_semester_report_due(date_fin)
+        except ValueError as exc:
+            raise Invalide(str(exc), rule=RAPPORT,
+                           details={"date_fin": date_fin.isoformat()}) from None
+        if date_transmission < date_fin:
+            raise Invalide("The data cannot be transmitted before the day they are arrêtées.",
+                           code="DATE_INCOHERENTE", rule=RAPPORT,
+                           details={"date_fin": date_fin.isoformat()})
+        deja = self.transmis_le(territoire_id, date_fin)
+        if deja == date_transmission:
+            return False
+        if deja is not None:
+            raise Conflit("This semester's report is already transmitted.",
+                          code="RAPPORT_DEJA_TRANSMIS", rule=RAPPORT,
+                          details={"date_transmission": deja.isoformat()})
+        self._rapport_transmis(territoire_id, date_fin, date_transmission)
+        return True
+
+    @event("RapportTransmis")
+    def _rapport_transmis(self, territoire_id: str, date_fin: date,
+                          date_transmission: date) -> None:
+        self.transmissions[f"{territoire_id}/{date_fin.isoformat()}"] = date_transmission
 
 
 class Reservataire(Aggregate):

@@ -16,6 +16,7 @@ from typing import Any
 from domain.demande import Demande, StatutDemande
 from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
 from domain.rules.priorities import r_priority_categories
+from domain.rules.quotas import r_semester_report_due
 from domain.rules.seniority import RULE_ID as SENIORITY_RULE
 from domain.vacance import Vacance
 
@@ -118,3 +119,15 @@ def vue_vacance(vacance: Vacance, jour: date) -> dict[str, Any]:
         "candidat_a_signer": vacance.candidat_a_signer(),
         "bail": vacance.bail,
     }
+
+
+def vue_transmission(bailleur: Bailleur | None, bailleur_id: str, territoire_id: str,
+                     date_fin: date) -> dict[str, Any]:
+    """R-SEMESTER-REPORT: whether and when the semester's report was transmitted, against
+    its due date (fifteen days after `date_fin`); `a_temps` None while not transmitted (or
+    the bailleur not known yet)."""
+    transmis = bailleur.transmis_le(territoire_id, date_fin) if bailleur else None
+    echeance = r_semester_report_due(date_fin)
+    return {"bailleur_id": bailleur_id, "territoire_id": territoire_id,
+            "date_fin": date_fin, "date_transmission": transmis, "echeance": echeance,
+            "a_temps": None if transmis is None else transmis <= echeance}

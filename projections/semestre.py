@@ -60,7 +60,8 @@ def lignes(cur: Cursor, bailleur_id: str, territoire_id: str, fin: date,
 
 
 def rapport_semestre(fin: date, quotas: dict[str, Any], semestre: Comptes,
-                     rows: list[dict[str, Any]], v20_effective_from: date) -> dict[str, Any]:
+                     rows: list[dict[str, Any]], v20_effective_from: date,
+                     transmission: dict[str, Any]) -> dict[str, Any]:
     """The report body from the semester's counts and rows and the year's quota figures
     (`quotas`, read for the year of the snapshot with `as_of` = its last day)."""
     periode = periode_semestre(fin.year, fin)
@@ -81,6 +82,7 @@ def rapport_semestre(fin: date, quotas: dict[str, Any], semestre: Comptes,
         "semestre": flux,
         "annee": annee,
         "injonction": quotas["semestre"]["injonction"],
+        "transmission": transmission,
         "attributions": rows,
         "as_of": quotas["as_of"],
         "known_at": quotas["known_at"],

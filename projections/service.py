@@ -15,12 +15,14 @@ from typing import Any, TypeVar
 from eventsourcing.domain import Aggregate
 
 from domain.application import HlmApplication
-from domain.ids import reservataire_uuid, territoire_uuid
-from domain.referentiel import Reservataire, Territoire
+from domain.ids import bailleur_uuid, reservataire_uuid, territoire_uuid
+from domain.referentiel import Bailleur, Reservataire, Territoire
+from domain.serialisation import jsonable
 from projections.bitemporal import position_at
 from projections.config import StoreConfig
 from projections.db import PostgresViewDB, SQLiteViewDB, ViewDB
 from projections.demandes import DemandesView, lire_demande
+from projections.presentation import vue_transmission
 from projections.quotas import (
     QuotasView,
     comptes_bailleur,
@@ -157,13 +159,15 @@ class Projections:
             if not avec_chiffres:
                 return None, rows
             territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
+            bailleur = self._as_known(Bailleur, bailleur_uuid(bailleur_id), position)
             v20 = self.app.v20_effective_from
             comptes = comptes_bailleur(cur, periodes_bailleur(territoire, fin.year, fin, v20),
                                        bailleur_id, territoire_id, position)
             flux = comptes_semestre(cur, bailleur_id, territoire_id, fin, position)
         quotas = stamp(figures_bailleur(territoire, bailleur_id, territoire_id, fin.year, fin,
                                         comptes, v20), fin, known_at)
-        return rapport_semestre(fin, quotas, flux, rows, v20), rows
+        transmission = jsonable(vue_transmission(bailleur, bailleur_id, territoire_id, fin))
+        return rapport_semestre(fin, quotas, flux, rows, v20, transmission), rows
 
     def statistiques_territoire(self, territoire_id: str, annee: int, as_of: date,
                                 known_at: datetime | None) -> dict[str, Any]:

@@ -13,10 +13,19 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import ActeurDep
-from api.deps import IdRequete, KnownAt, ProjectionsDep
+from api.corps import corps_transmission
+from api.deps import AppDep, IdemDep, IdRequete, KnownAt, ProjectionsDep
 from api.permissions import Action, autoriser
-from api.responses import LECTURE, RETARD, RapportSemestre, reponses
-from api.schemas import DATE_MAX, DATE_MIN
+from api.responses import (
+    ECRITURE,
+    LECTURE,
+    RETARD,
+    RapportSemestre,
+    TransmissionRapport,
+    reponses,
+)
+from api.routers.common import respond
+from api.schemas import DATE_MAX, DATE_MIN, TransmissionIn
 from domain.acces import Cible
 from domain.errors import Invalide
 from projections.semestre import COLONNES, RULE, verifier_fin
@@ -66,3 +75,29 @@ def get_rapport_semestre(
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": disposition, **vues.en_retard()})
     return JSONResponse(body, headers=vues.en_retard())
+
+
+@router.post("/semestre/transmissions", status_code=201, response_model=TransmissionRapport,
+             response_description="The semester's report as transmitted, against its due "
+                                  "date",
+             responses=reponses(*ECRITURE, 404, precisions={
+                 404: "The bailleur or the territoire.",
+                 409: "RAPPORT_DEJA_TRANSMIS: another date was recorded for this semester.",
+                 422: "VALIDATION (R-SEMESTER-REPORT) when `date_fin` is neither 30 June nor "
+                      "31 December; DATE_INCOHERENTE before `date_fin`; DATE_FUTURE."},
+                 succes={200: {"model": TransmissionRapport,
+                               "description": "The same transmission again: nothing "
+                                              "recorded"}}))
+def post_transmission(body: TransmissionIn, acteur: ActeurDep, app: AppDep,
+                      idem: IdemDep) -> JSONResponse:
+    """R-SEMESTER-REPORT (L441-1 al. 33): the bailleur records the day it transmitted its
+    semester data to the préfet (a bailleur for itself; admin for any, naming it)."""
+    garde = autoriser(acteur, Action.RAPPORT_TRANSMETTRE)
+    bailleur_id = body.bailleur_id or (acteur.org if acteur.role == "bailleur" else None)
+    if bailleur_id is None:
+        raise Invalide("Name the bailleur whose report is transmitted.",
+                       details={"champs": ["bailleur_id"]})
+    return respond("POST", idem, corps_transmission(body.territoire_id),
+                   lambda memo: app.transmettre_rapport(
+                       acteur, bailleur_id, body.territoire_id, body.date_fin,
+                       body.date_transmission, memo, garde=garde))

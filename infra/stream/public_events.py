@@ -199,6 +199,8 @@ TYPES: dict[type, TypePublic] = {
     # reference data
     Bailleur.Enregistre: _copiee("bailleur", "enregistre", ps.BailleurEnregistre, _aucune),
     Bailleur.Renomme: _copiee("bailleur", "renomme", ps.BailleurRenomme, _aucune),
+    Bailleur.RapportTransmis: _copiee("bailleur", "rapport_transmis", ps.RapportTransmis,
+                                      _champ("date_transmission")),
     Reservataire.Enregistre: _copiee(
         "reservataire", "enregistre", ps.ReservataireEnregistre, _aucune),
     Reservataire.Modifie: _copiee("reservataire", "modifie", ps.ReservataireModifie, _aucune),

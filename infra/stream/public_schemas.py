@@ -57,6 +57,15 @@ class BailleurRenomme(Donnees):
     nom: str
 
 
+class RapportTransmis(Donnees):
+    """R-SEMESTER-REPORT: a bailleur transmitted to the préfet its hors-QPV data arrêtées
+    au `date_fin` (30 June or 31 December) on `date_transmission`."""
+
+    territoire_id: str
+    date_fin: date
+    date_transmission: date
+
+
 class ReservataireEnregistre(Donnees):
     """A réservataire (an organisation) is registered."""
 

@@ -69,6 +69,7 @@ EXPECTED: dict[tuple[str, str], set[int]] = {
     ("get", "/v1/quotas/bailleurs/{bailleur_id}"): {200} | LECTURE,
     ("get", "/v1/quotas/reservataires/{reservataire_id}"): {200} | LECTURE,
     ("get", "/v1/statistiques/territoires/{territoire_id}"): {200} | LECTURE,
+    ("post", "/v1/rapports/semestre/transmissions"): {200, 201, 404} | ECRITURE,
     ("get", "/v1/rapports/semestre"): {200} | LECTURE,
     ("get", "/v1/evenements"): {200} | LECTURE,
     ("get", "/v1/ping"): {200},  # no token, no store
@@ -363,7 +364,14 @@ def test_lifecycle_bodies_match_the_document(monde: Monde) -> None:
                                params={"annee": 2024}, headers=admin), 200).json()
     assert statistiques["hors_qpv"]["attributions"] == 1
     query = {"bailleur_id": BAILLEUR, "territoire_id": TERRITOIRE, "date_fin": "2024-06-30"}
+    transmission = {"territoire_id": TERRITOIRE, "date_fin": "2024-06-30",
+                    "date_transmission": "2024-07-10"}
+    check(c.post("/v1/rapports/semestre/transmissions", json=transmission,
+                 headers=bailleur), 201)
+    check(c.post("/v1/rapports/semestre/transmissions", json=transmission,
+                 headers=bailleur), 200)
     rapport = check(c.get("/v1/rapports/semestre", params=query, headers=bailleur), 200)
+    assert rapport.json()["transmission"]["a_temps"] is True
     assert len(rapport.json()["attributions"]) == 1
     en_csv = check(c.get("/v1/rapports/semestre", params=query,
                          headers={**bailleur, "Accept": "text/csv"}), 200)

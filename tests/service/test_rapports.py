@@ -7,6 +7,7 @@ import csv
 import io
 import time
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -162,3 +163,74 @@ def test_invalid_dates_on_quota_reads_are_422(client, auth, parc, query):
     assert_error(client.get(f"{base}&{query}", headers=auth("auditeur")), 422, "VALIDATION")
     assert_error(client.get(f"/v1/quotas/reservataires/R1?annee=2023&{query}",
                             headers=auth("auditeur")), 422, "VALIDATION")
+
+
+TRANSMISSIONS = "/v1/rapports/semestre/transmissions"
+
+
+def test_EX_27_a_transmission_on_time_and_one_late(client, auth, parc):
+    """R-SEMESTER-REPORT: due 15 July for 30 June, 15 January for 31 December; the first
+    transmission stands, the same again records nothing, another date is a conflict."""
+    bailleur = auth("bailleur", "B1")
+    juin = {"territoire_id": "T1", "date_fin": "2023-06-30", "date_transmission": "2023-07-15"}
+    r = client.post(TRANSMISSIONS, json=juin, headers=bailleur)
+    assert r.status_code == 201, r.text
+    assert r.json() == {"bailleur_id": "B1", "territoire_id": "T1", "date_fin": "2023-06-30",
+                        "date_transmission": "2023-07-15", "echeance": "2023-07-15",
+                        "a_temps": True}
+    assert client.post(TRANSMISSIONS, json=juin, headers=bailleur).status_code == 200
+    assert_error(client.post(TRANSMISSIONS, json={**juin, "date_transmission": "2023-07-16"},
+                             headers=bailleur), 409, "RAPPORT_DEJA_TRANSMIS",
+                 "R-SEMESTER-REPORT")
+    decembre = {"bailleur_id": "B1", "territoire_id": "T1", "date_fin": "2023-12-31",
+                "date_transmission": "2024-01-16"}
+    r = client.post(TRANSMISSIONS, json=decembre, headers=auth("admin"))
+    assert r.status_code == 201 and r.json()["a_temps"] is False
+    assert r.json()["echeance"] == "2024-01-15"
+    rapport = client.get(f"{URL}&date_fin=2023-06-30", headers=auth("auditeur")).json()
+    assert rapport["transmission"]["date_transmission"] == "2023-07-15"
+
+
+def test_a_transmission_is_shown_as_known_then(client, auth, parc):
+    avant = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    client.post(TRANSMISSIONS, json={"territoire_id": "T1", "date_fin": "2023-06-30",
+                                     "date_transmission": "2023-07-20"},
+                headers=auth("bailleur", "B1"))
+    rapport = client.get(f"{URL}&date_fin=2023-06-30&known_at={quote(avant)}",
+                         headers=auth("auditeur")).json()
+    assert rapport["transmission"] == {"bailleur_id": "B1", "territoire_id": "T1",
+                                       "date_fin": "2023-06-30", "date_transmission": None,
+                                       "echeance": "2023-07-15", "a_temps": None}
+    now = client.get(f"{URL}&date_fin=2023-06-30", headers=auth("auditeur")).json()
+    assert now["transmission"]["a_temps"] is False
+
+
+@pytest.mark.parametrize(("body", "status", "code", "rule"), [
+    ({"date_fin": "2023-09-30", "date_transmission": "2023-10-01"}, 422, "VALIDATION",
+     "R-SEMESTER-REPORT"),
+    ({"date_fin": "2023-06-30", "date_transmission": "2023-06-29"}, 422, "DATE_INCOHERENTE",
+     "R-SEMESTER-REPORT"),
+    ({"date_fin": "2023-06-30", "date_transmission": "2099-07-01"}, 422, "DATE_FUTURE",
+     None),
+    ({"date_fin": "2023-06-30", "date_transmission": "2023-07-01", "territoire_id": "T-X"},
+     404, "NOT_FOUND", None),
+])
+def test_a_bad_transmission_records_nothing(client, auth, parc, application, body, status,
+                                            code, rule):
+    before = application.compter_evenements()
+    assert_error(client.post(TRANSMISSIONS, json={"territoire_id": "T1", **body},
+                             headers=auth("bailleur", "B1")), status, code, rule)
+    assert application.compter_evenements() == before
+
+
+def test_only_the_bailleur_itself_or_admin_transmits(client, auth, parc):
+    juin = {"bailleur_id": "B1", "territoire_id": "T1", "date_fin": "2023-06-30",
+            "date_transmission": "2023-07-10"}
+    assert_error(client.post(TRANSMISSIONS, json=juin, headers=auth("bailleur", "B2")), 403,
+                 "FORBIDDEN")
+    assert_error(client.post(TRANSMISSIONS, json=juin, headers=auth("auditeur")), 403,
+                 "FORBIDDEN")
+    assert_error(client.post(TRANSMISSIONS, json={k: v for k, v in juin.items()
+                                                  if k != "bailleur_id"},
+                             headers=auth("admin")), 422, "VALIDATION")

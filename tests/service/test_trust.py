@@ -60,6 +60,7 @@ ATTENDU = {
     Action.QUOTAS_RESERVATAIRE: {"admin", "auditeur", "reservataire"},
     Action.EVENEMENTS_LIRE: {"admin", "auditeur", "abonne"},
     Action.STATISTIQUES_LIRE: {"admin", "auditeur"},
+    Action.RAPPORT_TRANSMETTRE: {"admin", "bailleur"},
 }
 ORG = {"bailleur": "B", "reservataire": "R", "commune": "C"}
 VACANCE = Cible(bailleur_id="B", reservataire_id="R", commune="C", qpv=True,
@@ -78,6 +79,7 @@ PROPRE = {
     (Action.VACANCE_LIRE, "commune"): VACANCE,
     (Action.QUOTAS_BAILLEUR, "bailleur"): Cible(bailleur_id="B"),
     (Action.QUOTAS_RESERVATAIRE, "reservataire"): Cible(reservataire_id="R"),
+    (Action.RAPPORT_TRANSMETTRE, "bailleur"): Cible(bailleur_id="B"),
 }
 
 
