@@ -360,12 +360,21 @@ class SubstitutionPrefet(Sortie):
 
 
 class SemestreQuotas(Sortie):
-    """R-6-MONTH-FLUX-INJUNCTION."""
+    """R-6-MONTH-FLUX-INJUNCTION: the six months ending on the year's `fin`, and the
+    préfet's injunction as a state."""
 
     debut: date
     fin: date
     hors_qpv_taux_6_mois: float | None
-    injonction: bool
+    flux_conforme: bool | None = Field(description="the six-month flux reaches the objective "
+                                                   "(null where the rule does not apply or "
+                                                   "cannot decide)")
+    injonction: bool = Field(description="an injunction runs on `fin`")
+    injonction_depuis: date | None = Field(description="the last injunction started by "
+                                                       "`fin`: its first day")
+    injonction_motif: Literal["FLUX_6_MOIS", "RAPPORT_NON_TRANSMIS"] | None
+    injonction_levee_le: date | None = Field(description="the day the twelve-month flux "
+                                                         "reached the objective")
 
 
 class QuotasBailleur(Sortie):

@@ -48,6 +48,12 @@ class Bailleur(Aggregate):
     def renommer(self, nom: str) -> None:
         self.nom = nom
 
+    def transmissions_de(self, territoire_id: str) -> dict[date, date]:
+        """Semester end -> the day its report on this territory was transmitted."""
+        prefixe = f"{territoire_id}/"
+        return {date.fromisoformat(k[len(prefixe):]): v for k, v in self.transmissions.items()
+                if k.startswith(prefixe)}
+
     def transmis_le(self, territoire_id: str, date_fin: date) -> date | None:
         return self.transmissions.get(f"{territoire_id}/{date_fin.isoformat()}")
 

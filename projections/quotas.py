@@ -21,28 +21,34 @@ counts with SQL (`_counts`), the replay counts in Python.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from domain.application import HlmApplication
 from domain.demande import Demande
 from domain.ids import reservataire_uuid, territoire_uuid
-from domain.referentiel import Reservataire, Territoire
+from domain.referentiel import Bailleur, Reservataire, Territoire
 from domain.rules.cycle import Designataire
 from domain.rules.priorities import r_priority_categories
 from domain.rules.quotas import (
     AUCUN,
     TAUX_DALO,
+    BailHorsQpv,
     Comptes,
+    Injonction,
     Periode,
+    entree_en_vigueur,
     objectif_collectivite,
     objectifs_bailleur,
     periode_annee,
     periode_en_vigueur,
     periode_semestre,
     r_6_month_flux_injunction,
+    r_6_month_flux_injunction_etat,
     r_collectivite_25_dalo,
     r_gov_statistics,
     r_nonreserve_25_dalo,
@@ -272,13 +278,49 @@ def _soumis(territoire: Territoire | None, periode: Periode | None) -> bool:
             and territoire.soumis_mixite_depuis <= periode.fin)
 
 
+def debut_injonction(territoire: Territoire | None,
+                     v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> date | None:
+    """The first day R-6-MONTH-FLUX-INJUNCTION can apply on the territory: v20 in force and
+    the territory subject; None on a territory never subject."""
+    if territoire is None or territoire.soumis_mixite_depuis is None:
+        return None
+    return max(entree_en_vigueur("R-6-MONTH-FLUX-INJUNCTION", v20_effective_from),
+               territoire.soumis_mixite_depuis)
+
+
+def injonctions(baux: Sequence[BailHorsQpv], bailleur: Bailleur | None,
+                territoire: Territoire | None, bailleur_id: str, territoire_id: str,
+                jour: date, v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+                ) -> list[Injonction]:
+    """R-6-MONTH-FLUX-INJUNCTION up to `jour` from the bailleur's hors-QPV leases on the
+    territory, its transmitted reports and the objective fixed to it each year (its CIA
+    objective, else 25 %: R-CIA-BAILLEUR-DISTRIBUTION)."""
+    def objectif(t: date) -> Decimal | None:
+        cia = territoire.objectifs.get(f"{bailleur_id}/{t.year}") if territoire else None
+        return objectifs_bailleur(cia, Periode(t, t), None)[0]
+
+    transmis = bailleur.transmissions_de(territoire_id) if bailleur is not None else {}
+    return r_6_month_flux_injunction_etat(baux, transmis, objectif,
+                                          debut_injonction(territoire, v20_effective_from),
+                                          jour)
+
+
+def bail_hors_qpv(date_signature: str, premier_quartile: int, reloge: int,
+                  quartile_inconnu: int) -> BailHorsQpv:
+    eligible = bool(premier_quartile or reloge) or (None if quartile_inconnu else False)
+    return BailHorsQpv(date.fromisoformat(date_signature), eligible)
+
+
 def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire_id: str,
                      annee: int, as_of: date, comptes: ComptesBailleur,
-                     v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> dict[str, Any]:
+                     v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM,
+                     suivi: Sequence[Injonction] = ()) -> dict[str, Any]:
     """R-QUOTA-HORS-QPV-Q1-25, R-QUOTA-QPV-50, R-NONRESERVE-25-DALO, R-PREFET-SUBSTITUTION
     (v15-v19) and the six-month flux of R-6-MONTH-FLUX-INJUNCTION (v20) for one bailleur on
     one territory and year, up to `as_of`, from the counts over each rule's dates and the
-    territory as known (its CIA objectives: R-CIA-BAILLEUR-DISTRIBUTION)."""
+    territory as known (its CIA objectives: R-CIA-BAILLEUR-DISTRIBUTION). `suivi`: the
+    injunctions up to the year's end (`injonctions`); the last one started by then is
+    shown, `injonction` true while it runs on that day."""
     periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
     six = periode_semestre(annee, as_of)
     cia = territoire.objectifs.get(f"{bailleur_id}/{annee}") if territoire else None
@@ -290,6 +332,8 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
         else None
     obj_pool = TAUX_DALO if periodes.non_reserves is not None else None
     flux = comptes.semestre
+    fin = periode_annee(annee, as_of).fin
+    derniere = next((i for i in reversed(suivi) if i.depuis <= fin), None)
     logements_prefet = r_prefet_substitution(comptes.substitution, obj_hors, substitution)
     return {
         "bailleur_id": bailleur_id, "territoire_id": territoire_id, "annee": annee,
@@ -299,7 +343,13 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
         "semestre": {"debut": six.debut.isoformat(), "fin": six.fin.isoformat(),
                      "hors_qpv_taux_6_mois": taux(flux.premier_quartile + flux.reloges,
                                                   flux.attributions),
-                     "injonction": r_6_month_flux_injunction(flux, obj_hors, semestre)},
+                     "flux_conforme": None if semestre is None else not
+                     r_6_month_flux_injunction(flux, obj_hors, semestre),
+                     "injonction": bool(derniere and derniere.en_cours(fin)),
+                     "injonction_depuis": derniere.depuis.isoformat() if derniere else None,
+                     "injonction_motif": derniere.motif if derniere else None,
+                     "injonction_levee_le": derniere.levee_le.isoformat()
+                     if derniere and derniere.levee_le else None},
         "substitution_prefet": None if logements_prefet is None else {
             "regle": "R-PREFET-SUBSTITUTION", "logements": logements_prefet},
     }
@@ -346,15 +396,45 @@ def _counts(cur: Cursor, where: str, params: tuple[Any, ...], periode: Periode |
     return Comptes(*(int(v) for v in row))
 
 
-def quotas_bailleur(cur: Cursor, territoire: Territoire | None, bailleur_id: str,
-                    territoire_id: str, annee: int, as_of: date, position: int,
+def quotas_bailleur(cur: Cursor, territoire: Territoire | None, bailleur: Bailleur | None,
+                    bailleur_id: str, territoire_id: str, annee: int, as_of: date,
+                    position: int,
                     v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> dict[str, Any]:
     """`figures_bailleur` from the lease facts believed at `position`."""
     comptes = comptes_bailleur(cur, periodes_bailleur(territoire, annee, as_of,
                                                       v20_effective_from),
                                bailleur_id, territoire_id, position)
     return figures_bailleur(territoire, bailleur_id, territoire_id, annee, as_of, comptes,
-                            v20_effective_from)
+                            v20_effective_from,
+                            suivi_injonctions(cur, territoire, bailleur, bailleur_id,
+                                              territoire_id, periode_annee(annee, as_of).fin,
+                                              position, v20_effective_from))
+
+
+def suivi_injonctions(cur: Cursor, territoire: Territoire | None, bailleur: Bailleur | None,
+                      bailleur_id: str, territoire_id: str, fin: date, position: int,
+                      v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+                      ) -> list[Injonction]:
+    """`injonctions` up to `fin` from the leases believed at `position`."""
+    debut = debut_injonction(territoire, v20_effective_from)
+    baux = baux_hors_qpv(cur, bailleur_id, territoire_id, debut, fin, position)
+    return injonctions(baux, bailleur, territoire, bailleur_id, territoire_id, fin,
+                       v20_effective_from)
+
+
+def baux_hors_qpv(cur: Cursor, bailleur_id: str, territoire_id: str, debut: date | None,
+                  fin: date, position: int) -> list[BailHorsQpv]:
+    """The bailleur's hors-QPV leases on the territory dated within [debut, fin], as
+    believed at `position` (the injunction's history)."""
+    if debut is None or debut > fin:
+        return []
+    cur.execute("SELECT date_signature, premier_quartile, reloge, quartile_inconnu "
+                "FROM pv_baux WHERE bailleur_id = ? AND territoire_id = ? AND qpv = 0 "
+                f"AND date_signature >= ? AND date_signature <= ? AND {BELIEVED} "
+                "ORDER BY date_signature",
+                (bailleur_id, territoire_id, debut.isoformat(), fin.isoformat(), position,
+                 position))
+    return [bail_hors_qpv(*row) for row in cur.fetchall()]
 
 
 def comptes_bailleur(cur: Cursor, periodes: PeriodesBailleur, bailleur_id: str,

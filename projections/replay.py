@@ -38,7 +38,7 @@ from domain.application import HlmApplication
 from domain.demande import Demande, StatutDemande
 from domain.ids import reservataire_uuid, territoire_uuid
 from domain.referentiel import Bailleur, Reservataire, Territoire
-from domain.rules.quotas import AUCUN, Comptes, Periode
+from domain.rules.quotas import AUCUN, Comptes, Periode, periode_annee
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
 from domain.vacance import Vacance
@@ -46,9 +46,12 @@ from projections.presentation import vue_demande
 from projections.quotas import (
     ComptesBailleur,
     FaitBail,
+    bail_hors_qpv,
+    debut_injonction,
     fait_bail,
     figures_bailleur,
     figures_reservataire,
+    injonctions,
     periode_reservataire,
     periodes_bailleur,
     stamp,
@@ -185,9 +188,17 @@ def quotas_bailleurs(etat: Etat, baux: list[FaitBail], as_of: date,
                 semestre=compter(hors, periodes.semestre),
                 substitution=compter(hors, periodes.substitution),
             )
+            fin = periode_annee(annee, as_of).fin
+            debut = debut_injonction(territoire, v20_effective_from)
+            historique = [bail_hors_qpv(b.date_signature, b.premier_quartile, b.reloge,
+                                        b.quartile_inconnu)
+                          for b in hors if debut is not None
+                          and debut.isoformat() <= b.date_signature <= fin.isoformat()]
+            suivi = injonctions(historique, bailleur, territoire, bailleur.bailleur_id,
+                                territoire.territoire_id, fin, v20_effective_from)
             body = figures_bailleur(territoire, bailleur.bailleur_id,
                                     territoire.territoire_id, annee, as_of, comptes,
-                                    v20_effective_from)
+                                    v20_effective_from, suivi)
             out.append(stamp(body, as_of, known_at))
     return out
 

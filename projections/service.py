@@ -33,6 +33,7 @@ from projections.quotas import (
     quotas_reservataire,
     stamp,
     statistiques_territoire,
+    suivi_injonctions,
 )
 from projections.runner import Runner, TablesView
 from projections.semestre import lignes, rapport_semestre
@@ -143,8 +144,9 @@ class Projections:
         with self.db.lecture() as cur:
             position = position_at(cur, known_at)
             territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
-            body = quotas_bailleur(cur, territoire, bailleur_id, territoire_id, annee, as_of,
-                                   position, self.app.v20_effective_from)
+            bailleur = self._as_known(Bailleur, bailleur_uuid(bailleur_id), position)
+            body = quotas_bailleur(cur, territoire, bailleur, bailleur_id, territoire_id,
+                                   annee, as_of, position, self.app.v20_effective_from)
         return stamp(body, as_of, known_at)
 
     def rapport_semestre(self, bailleur_id: str, territoire_id: str, fin: date,
@@ -164,8 +166,10 @@ class Projections:
             comptes = comptes_bailleur(cur, periodes_bailleur(territoire, fin.year, fin, v20),
                                        bailleur_id, territoire_id, position)
             flux = comptes_semestre(cur, bailleur_id, territoire_id, fin, position)
+            suivi = suivi_injonctions(cur, territoire, bailleur, bailleur_id, territoire_id,
+                                      fin, position, v20)
         quotas = stamp(figures_bailleur(territoire, bailleur_id, territoire_id, fin.year, fin,
-                                        comptes, v20), fin, known_at)
+                                        comptes, v20, suivi), fin, known_at)
         transmission = jsonable(vue_transmission(bailleur, bailleur_id, territoire_id, fin))
         return rapport_semestre(fin, quotas, flux, rows, v20, transmission), rows
 

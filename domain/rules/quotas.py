@@ -14,6 +14,7 @@ reaches the objective, computed in exact decimal arithmetic (0.30 × 40 is 12, n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -233,6 +234,100 @@ def r_6_month_flux_injunction(flux: Comptes, objectif: Decimal | None,
         return False
     return conforme(flux.premier_quartile + flux.reloges, flux.hors_qpv_indetermines,
                     flux.attributions, objectif) is False
+
+
+@dataclass(frozen=True)
+class BailHorsQpv:
+    """A hors-QPV lease as the injunction sees it: its date and whether it qualifies (al. 25
+    or 26); None when its quartile cannot be known and it is not relogé."""
+
+    date: date
+    eligible: bool | None
+
+
+@dataclass(frozen=True)
+class Injonction:
+    """The préfet's injunction of R-6-MONTH-FLUX-INJUNCTION: since when, on which ground
+    (`FLUX_6_MOIS`, `RAPPORT_NON_TRANSMIS`) and, once the twelve-month flux reached the
+    objective, the day it was lifted."""
+
+    depuis: date
+    motif: str
+    semestre: date  # the semester end whose flux or report was the ground
+    levee_le: date | None = None
+
+    def en_cours(self, jour: date) -> bool:
+        return self.depuis <= jour and (self.levee_le is None or jour < self.levee_le)
+
+
+FLUX_6_MOIS = "FLUX_6_MOIS"
+RAPPORT_NON_TRANSMIS = "RAPPORT_NON_TRANSMIS"
+
+
+def _flux(baux: Sequence[BailHorsQpv], debut: date, fin: date) -> tuple[int, int, int]:
+    """(qualifying, undetermined, all) hors-QPV leases dated within [debut, fin]."""
+    dans = [b for b in baux if debut <= b.date <= fin]
+    return (sum(1 for b in dans if b.eligible), sum(1 for b in dans if b.eligible is None),
+            len(dans))
+
+
+def _fins_de_semestre(debut: date, fin: date) -> list[date]:
+    out = []
+    for annee in range(debut.year, fin.year + 1):
+        for jour in (date(annee, 6, 30), date(annee, 12, 31)):
+            if debut <= jour <= fin:
+                out.append(jour)
+    return out
+
+
+def r_6_month_flux_injunction_etat(baux: Sequence[BailHorsQpv],
+                                   transmissions: Mapping[date, date],
+                                   objectif: Callable[[date], Decimal | None],
+                                   debut: date | None, jour: date) -> list[Injonction]:
+    """R-6-MONTH-FLUX-INJUNCTION (L441-1 al. 34, v20) as a state, up to `jour`: at each
+    semester end from `debut` (the rule in force, the territory subject), the bailleur is
+    enjoined when the hors-QPV objective "n'est pas atteint en flux sur les six derniers
+    mois" or, from the day after the due date of R-SEMESTER-REPORT, when that semester's
+    report was not transmitted by then (`transmissions`: semester end → day transmitted).
+    The injunction lasts "jusqu'à ce que le flux annuel décompté sur les douze mois
+    précédents atteigne l'objectif" (checked on its first day and at each lease; a report
+    ground also needs the report transmitted): EX-14, EX-15. Only leases dated from `debut`
+    count; a lease of unknown quartile neither triggers nor lifts on its own account. The
+    injunctions in order, the last possibly still running."""
+    if debut is None or debut > jour:
+        return []
+    fins = _fins_de_semestre(debut, jour)
+    echeances = {r_semester_report_due(e) + timedelta(days=1): e for e in fins}
+    dates = sorted({*fins, *(d for d in echeances if d <= jour),
+                    *(b.date for b in baux if debut <= b.date <= jour),
+                    *(t for t in transmissions.values() if debut <= t <= jour)})
+    out: list[Injonction] = []
+    courante: Injonction | None = None
+    for t in dates:
+        if courante is None:
+            if t in fins:
+                atteints, indetermines, base = _flux(
+                    baux, max(debut, add_months(t + timedelta(days=1), -6)), t)
+                if conforme(atteints, indetermines, base, objectif(t)) is False:
+                    courante = Injonction(t, FLUX_6_MOIS, t)
+            if courante is None and t in echeances:
+                fin = echeances[t]
+                transmis = transmissions.get(fin)
+                if transmis is None or transmis >= t:
+                    courante = Injonction(t, RAPPORT_NON_TRANSMIS, fin)
+        if courante is not None:
+            if courante.motif == RAPPORT_NON_TRANSMIS:
+                transmis = transmissions.get(courante.semestre)
+                if transmis is None or transmis > t:
+                    continue
+            atteints, indetermines, base = _flux(
+                baux, max(debut, add_months(t + timedelta(days=1), -12)), t)
+            if conforme(atteints, indetermines, base, objectif(t)) is True:
+                out.append(Injonction(courante.depuis, courante.motif, courante.semestre, t))
+                courante = None
+    if courante is not None:
+        out.append(courante)
+    return out
 
 
 def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,

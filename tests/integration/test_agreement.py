@@ -105,6 +105,10 @@ corrections = st.one_of(
               st.sampled_from(("collectivite", "action_logement", "etat"))),
     st.tuples(st.just("territoire"), st.sampled_from(TERRITOIRES),
               st.sampled_from((None, date(2017, 1, 29), date(2019, 6, 1)))),
+    # R-SEMESTER-REPORT: a report transmitted on time or late (R-6-MONTH-FLUX-INJUNCTION).
+    st.tuples(st.just("transmission"), st.sampled_from(BAILLEURS),
+              st.sampled_from(TERRITOIRES), st.integers(2022, 2025), st.booleans(),
+              st.integers(0, 60)),
 )
 etapes = st.tuples(st.lists(demandes, min_size=1, max_size=6),
                    st.lists(cycles, min_size=1, max_size=5),
@@ -294,6 +298,10 @@ class Histoire:
 
     def _type(self, r: str, kind: str) -> None:
         self.essayer(self.app.definir_reservataire, r, f"Réservataire {r}", kind)
+
+    def _transmission(self, b: str, t: str, annee: int, juin: bool, delai: int) -> None:
+        fin = date(annee, 6, 30) if juin else date(annee, 12, 31)
+        self.essayer(self.app.transmettre_rapport, b, t, fin, fin + timedelta(days=delai))
 
     def _territoire(self, t: str, soumis: date | None) -> None:
         self.essayer(self.app.definir_territoire, t, f"EPCI {t}", soumis, False)

@@ -27,9 +27,21 @@ def parc(application) -> Parc:
     return parc
 
 
+def transmettre(client, auth, *fins: str) -> None:
+    """The bailleur's semester reports transmitted on time (R-SEMESTER-REPORT)."""
+    for fin in fins:
+        jour = date.fromisoformat(fin) + timedelta(days=10)
+        r = client.post("/v1/rapports/semestre/transmissions", headers=auth("bailleur", "B1"),
+                        json={"territoire_id": "T1", "date_fin": fin,
+                              "date_transmission": jour.isoformat()})
+        assert r.status_code == 201, r.text
+
+
 def test_june_report_lists_the_semesters_hors_qpv_leases(client, auth, parc):
     """R-SEMESTER-REPORT; eligible = first quartile or relogé (R-QUOTA-HORS-QPV-Q1-25);
-    the injunction flag of R-6-MONTH-FLUX-INJUNCTION."""
+    no injunction of R-6-MONTH-FLUX-INJUNCTION: the flux is met and every report since v20
+    was transmitted on time."""
+    transmettre(client, auth, "2022-06-30", "2022-12-31")
     body = client.get(f"{URL}&date_fin=2023-06-30", headers=auth("auditeur")).json()
     assert body["regle"] == "R-SEMESTER-REPORT"
     assert body["periode"] == {"debut": "2023-01-01", "fin": "2023-06-30"}
@@ -70,6 +82,7 @@ def test_before_version_20_the_report_is_not_required_but_given(client, auth, pa
 
 
 def test_a_semester_without_leases_gives_zeros_and_nulls(client, auth, parc):
+    transmettre(client, auth, "2022-06-30", "2022-12-31", "2023-06-30", "2023-12-31")
     body = client.get(f"{URL}&date_fin=2024-06-30", headers=auth("auditeur")).json()
     assert body["attributions"] == []
     assert body["semestre"]["attributions"] == 0 and body["semestre"]["taux"] is None
@@ -234,3 +247,23 @@ def test_only_the_bailleur_itself_or_admin_transmits(client, auth, parc):
     assert_error(client.post(TRANSMISSIONS, json={k: v for k, v in juin.items()
                                                   if k != "bailleur_id"},
                              headers=auth("admin")), 422, "VALIDATION")
+
+
+def test_EX_15_a_report_not_transmitted_raises_the_injunction_until_it_is(client, auth, parc):
+    """R-6-MONTH-FLUX-INJUNCTION on the report ground: the 2022-12-31 report not transmitted
+    by 2023-01-15 enjoins the bailleur from 2023-01-16 although its flux is met; once
+    transmitted, with the twelve-month flux at the objective, the injunction is lifted."""
+    transmettre(client, auth, "2022-06-30")
+    quotas = "/v1/quotas/bailleurs/B1?territoire_id=T1&annee=2023&as_of=2023-03-31"
+    semestre = client.get(quotas, headers=auth("auditeur")).json()["semestre"]
+    assert (semestre["injonction"], semestre["injonction_motif"],
+            semestre["injonction_depuis"]) == (True, "RAPPORT_NON_TRANSMIS", "2023-01-16")
+    r = client.post(TRANSMISSIONS, headers=auth("bailleur", "B1"), json={
+        "territoire_id": "T1", "date_fin": "2022-12-31", "date_transmission": "2023-04-03"})
+    assert r.status_code == 201 and r.json()["a_temps"] is False
+    semestre = client.get(quotas.replace("2023-03-31", "2023-04-30"),
+                          headers=auth("auditeur")).json()["semestre"]
+    assert (semestre["injonction"], semestre["injonction_levee_le"]) == (False, "2023-04-03")
+    # On 2023-03-31, before the transmission, it ran: the answer for that day stays.
+    avant = client.get(quotas, headers=auth("auditeur")).json()["semestre"]
+    assert avant["injonction"] is True

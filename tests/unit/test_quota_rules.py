@@ -3,16 +3,20 @@ the examples' own numbers, and on both sides of its entry into force (and exit).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from domain.rules.quotas import (
+    FLUX_6_MOIS,
+    RAPPORT_NON_TRANSMIS,
     TAUX_DALO,
     TAUX_HORS_QPV,
     TAUX_QPV,
+    BailHorsQpv,
     Comptes,
+    Injonction,
     Periode,
     atteint,
     en_vigueur,
@@ -23,6 +27,7 @@ from domain.rules.quotas import (
     periode_en_vigueur,
     periode_semestre,
     r_6_month_flux_injunction,
+    r_6_month_flux_injunction_etat,
     r_collectivite_25_dalo,
     r_nonreserve_25_dalo,
     r_prefet_substitution,
@@ -194,3 +199,55 @@ def test_objectives_of_the_cia_else_the_statutory_rates() -> None:
     assert objectifs_bailleur(cia, ANNEE_2023, ANNEE_2023) == (Decimal("0.30"),
                                                                Decimal("0.55"))
     assert objectifs_bailleur(None, ANNEE_2023, None) == (TAUX_HORS_QPV, None)
+
+
+def _baux(debut: date, n: int, eligibles: int, pas: int = 5) -> list[BailHorsQpv]:
+    return [BailHorsQpv(debut + timedelta(days=pas * i), i < eligibles) for i in range(n)]
+
+
+def test_EX_14_the_injunction_runs_until_the_twelve_month_flux_reaches_the_objective() -> None:
+    """2022 H2: 24 leases, 6 qualifying; 2023 H1: 20 leases, 3 qualifying (15 %): enjoined
+    on 2023-06-30; 9 of 44 over twelve months, so three préfet attributions are needed:
+    lifted with the third (12 of 47), not the second (11 of 46)."""
+    baux = _baux(date(2022, 8, 1), 24, 6) + _baux(date(2023, 1, 10), 20, 3, pas=8)
+    prefet = [BailHorsQpv(date(2023, 7, d), True) for d in (5, 10, 15)]
+    transmis = {date(2022, 6, 30): date(2022, 7, 10), date(2022, 12, 31): date(2023, 1, 10),
+                date(2023, 6, 30): date(2023, 7, 10)}
+    def objectif(_: date) -> Decimal:
+        return TAUX_HORS_QPV
+    suivi = r_6_month_flux_injunction_etat(baux + prefet, transmis, objectif, V20,
+                                           date(2023, 12, 31))
+    assert suivi == [Injonction(date(2023, 6, 30), FLUX_6_MOIS, date(2023, 6, 30),
+                                date(2023, 7, 15))]
+    deux = r_6_month_flux_injunction_etat(baux + prefet[:2], transmis, objectif, V20,
+                                          date(2023, 7, 31))
+    assert deux[-1].levee_le is None and deux[-1].en_cours(date(2023, 7, 31))
+    # Before v20 (or on a territory never subject) there is no injunction at all.
+    assert r_6_month_flux_injunction_etat(baux, {}, objectif, None, date(2023, 12, 31)) == []
+
+
+def test_EX_15_a_report_not_transmitted_enjoins_even_when_the_flux_is_met() -> None:
+    baux = _baux(date(2023, 2, 10), 10, 3, pas=12) + _baux(date(2023, 7, 10), 10, 3, pas=15)
+    def objectif(_: date) -> Decimal:
+        return TAUX_HORS_QPV
+    transmis = {date(2023, 6, 30): date(2023, 7, 10)}
+    suivi = r_6_month_flux_injunction_etat(baux, transmis, objectif, date(2023, 1, 1),
+                                           date(2024, 2, 29))
+    assert suivi == [Injonction(date(2024, 1, 16), RAPPORT_NON_TRANSMIS, date(2023, 12, 31))]
+    # Transmitted on the due date: no injunction; transmitted late: lifted that day, the
+    # twelve-month flux (30 %) being met already.
+    a_temps = {**transmis, date(2023, 12, 31): date(2024, 1, 15)}
+    assert r_6_month_flux_injunction_etat(baux, a_temps, objectif, date(2023, 1, 1),
+                                          date(2024, 2, 29)) == []
+    en_retard = {**transmis, date(2023, 12, 31): date(2024, 2, 1)}
+    assert r_6_month_flux_injunction_etat(baux, en_retard, objectif, date(2023, 1, 1),
+                                          date(2024, 2, 29)) == [
+        Injonction(date(2024, 1, 16), RAPPORT_NON_TRANSMIS, date(2023, 12, 31),
+                   date(2024, 2, 1))]
+
+
+def test_leases_of_unknown_quartile_neither_trigger_nor_lift() -> None:
+    inconnus = [BailHorsQpv(date(2023, 2, d), None) for d in range(1, 11)]
+    transmis = {date(2023, 6, 30): date(2023, 7, 1)}
+    assert r_6_month_flux_injunction_etat(inconnus, transmis, lambda _: TAUX_HORS_QPV,
+                                          date(2023, 1, 1), date(2023, 12, 1)) == []
