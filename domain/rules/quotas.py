@@ -14,10 +14,12 @@ reaches the objective, computed in exact decimal arithmetic (0.30 × 40 is 12, n
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
+from itertools import accumulate
 from typing import Any
 
 from domain.rules.versions import (
@@ -264,11 +266,21 @@ FLUX_6_MOIS = "FLUX_6_MOIS"
 RAPPORT_NON_TRANSMIS = "RAPPORT_NON_TRANSMIS"
 
 
-def _flux(baux: Sequence[BailHorsQpv], debut: date, fin: date) -> tuple[int, int, int]:
-    """(qualifying, undetermined, all) hors-QPV leases dated within [debut, fin]."""
-    dans = [b for b in baux if debut <= b.date <= fin]
-    return (sum(1 for b in dans if b.eligible), sum(1 for b in dans if b.eligible is None),
-            len(dans))
+class _Flux:
+    """Counts of leases over date windows in O(log n): the injunction is checked at every
+    lease while it runs, over years of a bailleur's leases."""
+
+    def __init__(self, baux: Sequence[BailHorsQpv]) -> None:
+        ordonnes = sorted(baux, key=lambda b: b.date)
+        self.dates = [b.date for b in ordonnes]
+        self.eligibles = list(accumulate((bool(b.eligible) for b in ordonnes), initial=0))
+        self.inconnus = list(accumulate((b.eligible is None for b in ordonnes), initial=0))
+
+    def __call__(self, debut: date, fin: date) -> tuple[int, int, int]:
+        """(qualifying, undetermined, all) leases dated within [debut, fin]."""
+        i, j = bisect_left(self.dates, debut), bisect_right(self.dates, fin)
+        return (self.eligibles[j] - self.eligibles[i], self.inconnus[j] - self.inconnus[i],
+                j - i)
 
 
 def _fins_de_semestre(debut: date, fin: date) -> list[date]:
@@ -296,6 +308,7 @@ def r_6_month_flux_injunction_etat(baux: Sequence[BailHorsQpv],
     injunctions in order, the last possibly still running."""
     if debut is None or debut > jour:
         return []
+    flux_de = _Flux([b for b in baux if b.date >= debut])
     fins = _fins_de_semestre(debut, jour)
     echeances = {r_semester_report_due(e) + timedelta(days=1): e for e in fins}
     dates = sorted({*fins, *(d for d in echeances if d <= jour),
@@ -306,8 +319,8 @@ def r_6_month_flux_injunction_etat(baux: Sequence[BailHorsQpv],
     for t in dates:
         if courante is None:
             if t in fins:
-                atteints, indetermines, base = _flux(
-                    baux, max(debut, add_months(t + timedelta(days=1), -6)), t)
+                atteints, indetermines, base = flux_de(
+                    max(debut, add_months(t + timedelta(days=1), -6)), t)
                 if conforme(atteints, indetermines, base, objectif(t)) is False:
                     courante = Injonction(t, FLUX_6_MOIS, t)
             if courante is None and t in echeances:
@@ -320,8 +333,8 @@ def r_6_month_flux_injunction_etat(baux: Sequence[BailHorsQpv],
                 transmis = transmissions.get(courante.semestre)
                 if transmis is None or transmis > t:
                     continue
-            atteints, indetermines, base = _flux(
-                baux, max(debut, add_months(t + timedelta(days=1), -12)), t)
+            atteints, indetermines, base = flux_de(
+                max(debut, add_months(t + timedelta(days=1), -12)), t)
             if conforme(atteints, indetermines, base, objectif(t)) is True:
                 out.append(Injonction(courante.depuis, courante.motif, courante.semestre, t))
                 courante = None
