@@ -41,14 +41,15 @@ from domain.rules.quotas import (
     Comptes,
     Injonction,
     Periode,
+    conforme,
     entree_en_vigueur,
     objectif_collectivite,
     objectifs_bailleur,
     periode_annee,
     periode_en_vigueur,
     periode_semestre,
-    r_6_month_flux_injunction,
     r_6_month_flux_injunction_etat,
+    r_cia_absence_default_objectives,
     r_collectivite_25_dalo,
     r_gov_statistics,
     r_nonreserve_25_dalo,
@@ -293,10 +294,15 @@ def injonctions(baux: Sequence[BailHorsQpv], bailleur: Bailleur | None,
                 jour: date, v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
                 ) -> list[Injonction]:
     """R-6-MONTH-FLUX-INJUNCTION up to `jour` from the bailleur's hors-QPV leases on the
-    territory, its transmitted reports and the objective fixed to it each year (its CIA
-    objective, else 25 %: R-CIA-BAILLEUR-DISTRIBUTION)."""
+    territory, its transmitted reports and the objective fixed to it on each day: its CIA
+    objective of the year (R-CIA-BAILLEUR-DISTRIBUTION), else 25 % once the CIA and the
+    notified objectives are overdue (R-CIA-ABSENCE-DEFAULT-OBJECTIVES), else none."""
+    soumis = territoire.soumis_mixite_depuis if territoire is not None else None
+
     def objectif(t: date) -> Decimal | None:
         cia = territoire.objectifs.get(f"{bailleur_id}/{t.year}") if territoire else None
+        if cia is None and (soumis is None or t < r_cia_absence_default_objectives(soumis)):
+            return None
         return objectifs_bailleur(cia, Periode(t, t), None)[0]
 
     transmis = bailleur.transmissions_de(territoire_id) if bailleur is not None else {}
@@ -343,8 +349,9 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
         "semestre": {"debut": six.debut.isoformat(), "fin": six.fin.isoformat(),
                      "hors_qpv_taux_6_mois": taux(flux.premier_quartile + flux.reloges,
                                                   flux.attributions),
-                     "flux_conforme": None if semestre is None else not
-                     r_6_month_flux_injunction(flux, obj_hors, semestre),
+                     "flux_conforme": None if semestre is None else conforme(
+                         flux.premier_quartile + flux.reloges, flux.hors_qpv_indetermines,
+                         flux.attributions, obj_hors),
                      "injonction": bool(derniere and derniere.en_cours(fin)),
                      "injonction_depuis": derniere.depuis.isoformat() if derniere else None,
                      "injonction_motif": derniere.motif if derniere else None,

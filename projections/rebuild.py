@@ -118,10 +118,10 @@ class PostgresShadow(Shadow):
                     conn.execute(SQL("ALTER TABLE {}.{} SET SCHEMA {}").format(
                         shadow, Identifier(table), live))
             now = datetime.now(UTC).isoformat()
-            for name in names:
+            for view in views:
                 conn.execute(SQL("UPDATE {}.hlm_vues SET position = %s, erreur = NULL, "
-                                 "mis_a_jour = %s WHERE nom = %s").format(live),
-                             (statuses[name].position, now, name))
+                                 "mis_a_jour = %s, forme = %s WHERE nom = %s").format(live),
+                             (statuses[view.name].position, now, view.forme, view.name))
         return {n: statuses[n].position for n in names}
 
     def discard(self) -> None:
@@ -164,8 +164,9 @@ class SQLiteShadow(Shadow):
                     view.create(cur)  # the indexes, after the copy
                 now = datetime.now(UTC).isoformat()
                 cur.executemany("UPDATE main.hlm_vues SET position = ?, erreur = NULL, "
-                                "mis_a_jour = ? WHERE nom = ?",
-                                [(statuses[n].position, now, n) for n in names])
+                                "mis_a_jour = ?, forme = ? WHERE nom = ?",
+                                [(statuses[v.name].position, now, v.forme, v.name)
+                                 for v in views])
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

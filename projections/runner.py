@@ -157,9 +157,16 @@ class Runner(Tracked[tuple[Notification, Any]]):
             _add_column(cur, self.db.dialect, "erreur_transitoire", "TEXT")
             _add_column(cur, self.db.dialect, "forme", "INTEGER")
             for view in self.views.values():
+                view.create(cur)
                 POSITIONS.add(cur, view.name)
-                if not _reshape(cur, view):
-                    view.create(cur)
+
+    def reshape(self) -> None:
+        """Views whose rows were written in another shape start again from the first event
+        (`_reshape`). Only the projector does it, its lock held: a projector of the older
+        code still running would otherwise fold into tables it does not know."""
+        with self.db.transaction() as cur:
+            for view in self.views.values():
+                _reshape(cur, view)
 
     def statuses(self) -> dict[str, ViewStatus]:
         with self.db.lecture() as cur:
@@ -324,7 +331,8 @@ class Runner(Tracked[tuple[Notification, Any]]):
 
 def _add_column(cur: Cursor, dialect: str, column: str, sql_type: str) -> None:
     """Databases created before a column of `hlm_vues` get it (checked first: an ALTER
-    waits behind any batch holding a view's row)."""
+    waits behind any batch holding a view's row; IF NOT EXISTS for two processes starting
+    at once on PostgreSQL)."""
     if dialect == "postgres":
         cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = "
                     "current_schema() AND table_name = 'hlm_vues' AND column_name = ?",
@@ -332,7 +340,8 @@ def _add_column(cur: Cursor, dialect: str, column: str, sql_type: str) -> None:
     else:
         cur.execute("SELECT 1 FROM pragma_table_info('hlm_vues') WHERE name = ?", (column,))
     if cur.fetchone() is None:
-        cur.execute(f"ALTER TABLE hlm_vues ADD COLUMN {column} {sql_type}")
+        existe = " IF NOT EXISTS" if dialect == "postgres" else ""
+        cur.execute(f"ALTER TABLE hlm_vues ADD COLUMN{existe} {column} {sql_type}")
 
 
 def _reshape(cur: Cursor, view: Any) -> bool:
@@ -342,11 +351,12 @@ def _reshape(cur: Cursor, view: Any) -> bool:
     forme = getattr(view, "forme", 1)
     cur.execute("SELECT forme FROM hlm_vues WHERE nom = ?", (view.name,))
     row = cur.fetchone()
-    if row is not None and (row[0] or 1) == forme:
+    if row is None or (row[0] or 1) == forme:
         return False
+    # The view's row first (the order the runner and a rebuild's swap take), then its tables.
+    cur.execute("UPDATE hlm_vues SET position = 0, erreur = NULL, erreur_transitoire = NULL, "
+                "forme = ? WHERE nom = ?", (forme, view.name))
     for table in getattr(view, "tables", ()):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     view.create(cur)
-    cur.execute("UPDATE hlm_vues SET position = 0, erreur = NULL, erreur_transitoire = NULL, "
-                "forme = ? WHERE nom = ?", (forme, view.name))
     return True

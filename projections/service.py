@@ -66,6 +66,11 @@ class Projections:
         self.runner = Runner(app, self.db, all_views(app))
         self.runner.setup()
         self.lock = settings.lock("projector")  # one projector per store
+        if self.lock.acquire():  # else the projector that holds it reshapes (`run`)
+            try:
+                self.runner.reshape()
+            finally:
+                self.lock.release()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # Per request thread: the position the last read reflects when it waited in vain.
@@ -87,6 +92,7 @@ class Projections:
     def run(self, stop: threading.Event, poll: float = 0.2) -> None:
         """Run the runner (the lock held) until `stop`, woken by the store's commits on
         PostgreSQL (`StoreWakeup`), else every `poll` seconds."""
+        self.runner.reshape()
         wakeup = StoreWakeup(self.app, self.settings, log)
         try:
             self.runner.run(stop, poll, wakeup=wakeup)

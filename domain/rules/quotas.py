@@ -228,16 +228,6 @@ def objectifs_bailleur(cia: dict[str, Any] | None, hors_qpv: Periode | None,
     return obj_hors, obj_qpv
 
 
-def r_6_month_flux_injunction(flux: Comptes, objectif: Decimal | None,
-                              periode: Periode | None) -> bool:
-    """R-6-MONTH-FLUX-INJUNCTION (L441-1 al. 34, v20): the hors-QPV objective fixed to the
-    bailleur is not reached "en flux sur les six derniers mois" (EX-14: 3 of 20, 15 %)."""
-    if periode is None:
-        return False
-    return conforme(flux.premier_quartile + flux.reloges, flux.hors_qpv_indetermines,
-                    flux.attributions, objectif) is False
-
-
 @dataclass(frozen=True)
 class BailHorsQpv:
     """A hors-QPV lease as the injunction sees it: its date and whether it qualifies (al. 25
@@ -298,49 +288,63 @@ def r_6_month_flux_injunction_etat(baux: Sequence[BailHorsQpv],
                                    debut: date | None, jour: date) -> list[Injonction]:
     """R-6-MONTH-FLUX-INJUNCTION (L441-1 al. 34, v20) as a state, up to `jour`: at each
     semester end from `debut` (the rule in force, the territory subject), the bailleur is
-    enjoined when the hors-QPV objective "n'est pas atteint en flux sur les six derniers
-    mois" or, from the day after the due date of R-SEMESTER-REPORT, when that semester's
-    report was not transmitted by then (`transmissions`: semester end → day transmitted).
-    The injunction lasts "jusqu'à ce que le flux annuel décompté sur les douze mois
-    précédents atteigne l'objectif" (checked on its first day and at each lease; a report
-    ground also needs the report transmitted): EX-14, EX-15. Only leases dated from `debut`
+    enjoined when the hors-QPV objective fixed to it "n'est pas atteint en flux sur les six
+    derniers mois", and on any day a semester's report is overdue (R-SEMESTER-REPORT: not
+    transmitted by its due date; `transmissions`: semester end → day transmitted). It
+    lasts "jusqu'à ce que le flux annuel décompté sur les douze mois précédents atteigne
+    l'objectif", every overdue report transmitted too: checked on its first day, at each
+    lease, transmission, and each day a lease leaves the twelve months (EX-14, EX-15).
+    Without an objective fixed to the bailleur (`objectif` None: R-CIA-ABSENCE-DEFAULT-
+    OBJECTIVES) the flux neither triggers nor holds it. Only leases dated from `debut`
     count; a lease of unknown quartile neither triggers nor lifts on its own account. The
     injunctions in order, the last possibly still running."""
     if debut is None or debut > jour:
         return []
-    flux_de = _Flux([b for b in baux if b.date >= debut])
+    dans = [b for b in baux if debut <= b.date <= jour]
+    flux_de = _Flux(dans)
     fins = _fins_de_semestre(debut, jour)
-    echeances = {r_semester_report_due(e) + timedelta(days=1): e for e in fins}
-    dates = sorted({*fins, *(d for d in echeances if d <= jour),
-                    *(b.date for b in baux if debut <= b.date <= jour),
+    echeances = {e: r_semester_report_due(e) for e in fins}
+    dates = sorted({*fins, *(d + timedelta(days=1) for d in echeances.values() if d < jour),
+                    *(b.date for b in dans), *(add_months(b.date, 12) for b in dans),
                     *(t for t in transmissions.values() if debut <= t <= jour)})
+
+    def manquants(t: date) -> list[date]:
+        """Semesters whose report is overdue on `t` and still not transmitted."""
+        return [e for e, due in echeances.items() if due < t
+                and (transmissions.get(e) is None or transmissions[e] > t)]
+
+    def flux_atteint(t: date, mois: int) -> bool | None:
+        debut_fenetre = (add_months(t + timedelta(days=1), -6) if mois == 6
+                         else add_months(t, -12) + timedelta(days=1))
+        atteints, indetermines, base = flux_de(max(debut, debut_fenetre), t)
+        return conforme(atteints, indetermines, base, objectif(t))
+
     out: list[Injonction] = []
     courante: Injonction | None = None
     for t in dates:
+        if t > jour:
+            break
         if courante is None:
-            if t in fins:
-                atteints, indetermines, base = flux_de(
-                    max(debut, add_months(t + timedelta(days=1), -6)), t)
-                if conforme(atteints, indetermines, base, objectif(t)) is False:
-                    courante = Injonction(t, FLUX_6_MOIS, t)
-            if courante is None and t in echeances:
-                fin = echeances[t]
-                transmis = transmissions.get(fin)
-                if transmis is None or transmis >= t:
-                    courante = Injonction(t, RAPPORT_NON_TRANSMIS, fin)
-        if courante is not None:
-            if courante.motif == RAPPORT_NON_TRANSMIS:
-                transmis = transmissions.get(courante.semestre)
-                if transmis is None or transmis > t:
-                    continue
-            atteints, indetermines, base = flux_de(
-                max(debut, add_months(t + timedelta(days=1), -12)), t)
-            if conforme(atteints, indetermines, base, objectif(t)) is True:
-                out.append(Injonction(courante.depuis, courante.motif, courante.semestre, t))
-                courante = None
+            retard = manquants(t)
+            if t in echeances and flux_atteint(t, 6) is False:
+                courante = Injonction(t, FLUX_6_MOIS, t)
+            elif retard:
+                courante = Injonction(t, RAPPORT_NON_TRANSMIS, retard[0])
+        if courante is not None and not manquants(t) and (
+                objectif(t) is None or flux_atteint(t, 12) is True):
+            out.append(Injonction(courante.depuis, courante.motif, courante.semestre, t))
+            courante = None
     if courante is not None:
         out.append(courante)
     return out
+
+
+def r_cia_absence_default_objectives(soumis_depuis: date) -> date:
+    """R-CIA-ABSENCE-DEFAULT-OBJECTIVES (L441-1 al. 29-30, v20): without a CIA concluded
+    within two years of the territory meeting the al. 24 conditions, the EPCI has four
+    months to notify objectives; failing both, 25 % applies to each bailleur from the day
+    after (EX-16: subject 2021-01-01, default from 2023-05-02)."""
+    return add_months(soumis_depuis, 28) + timedelta(days=1)
 
 
 def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,

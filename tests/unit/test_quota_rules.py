@@ -19,6 +19,7 @@ from domain.rules.quotas import (
     Injonction,
     Periode,
     atteint,
+    conforme,
     en_vigueur,
     minimum,
     objectif_collectivite,
@@ -26,8 +27,8 @@ from domain.rules.quotas import (
     periode_annee,
     periode_en_vigueur,
     periode_semestre,
-    r_6_month_flux_injunction,
     r_6_month_flux_injunction_etat,
+    r_cia_absence_default_objectives,
     r_collectivite_25_dalo,
     r_nonreserve_25_dalo,
     r_prefet_substitution,
@@ -107,22 +108,21 @@ def test_EX_10_non_reserves_shortfall() -> None:
     assert (bloc["minimum"], bloc["manque"], bloc["conforme"]) == (4, 1, False)
 
 
-def test_EX_14_six_month_flux_below_the_objective_means_injunction() -> None:
+def test_EX_14_six_month_flux_below_the_objective_and_the_frozen_window() -> None:
     semestre = periode_en_vigueur("R-6-MONTH-FLUX-INJUNCTION",
                                   periode_semestre(2023, date(2023, 6, 30)), date(2015, 1, 1),
                                   V20)
     assert semestre == Periode(date(2023, 1, 1), date(2023, 6, 30))
-    flux = Comptes(attributions=20, premier_quartile=3)
-    assert r_6_month_flux_injunction(flux, TAUX_HORS_QPV, semestre) is True
-    assert r_6_month_flux_injunction(Comptes(attributions=20, premier_quartile=5),
-                                     TAUX_HORS_QPV, semestre) is False
+    assert conforme(3, 0, 20, TAUX_HORS_QPV) is False     # 15 %: enjoined
+    assert conforme(5, 0, 20, TAUX_HORS_QPV) is True
+    assert conforme(3, 2, 20, TAUX_HORS_QPV) is None      # undecided on unknown quartiles
     # The frozen-window exit test: (9 + k) / (44 + k) >= 25 % first for k = 3.
     assert [atteint(9 + k, 44 + k, TAUX_HORS_QPV) for k in range(4)] == [
         False, False, False, True]
-    # Before v20 there is no injunction, whatever the flux.
-    avant = periode_en_vigueur("R-6-MONTH-FLUX-INJUNCTION",
-                               periode_semestre(2021, date(2021, 6, 30)), date(2015, 1, 1), V20)
-    assert avant is None and r_6_month_flux_injunction(flux, TAUX_HORS_QPV, avant) is False
+    # Before v20 the rule applies on no day.
+    assert periode_en_vigueur("R-6-MONTH-FLUX-INJUNCTION",
+                              periode_semestre(2021, date(2021, 6, 30)), date(2015, 1, 1),
+                              V20) is None
 
 
 def test_EX_26_a_local_rate_of_30_percent_needs_12_of_40() -> None:
@@ -251,3 +251,47 @@ def test_leases_of_unknown_quartile_neither_trigger_nor_lift() -> None:
     transmis = {date(2023, 6, 30): date(2023, 7, 1)}
     assert r_6_month_flux_injunction_etat(inconnus, transmis, lambda _: TAUX_HORS_QPV,
                                           date(2023, 1, 1), date(2023, 12, 1)) == []
+
+
+def test_a_report_missing_while_another_injunction_runs_is_not_lost() -> None:
+    """Enjoined on the 2023-06-30 flux, the same semester's report never sent: lifting the
+    flux ground leaves the bailleur enjoined, on the report ground, until it is sent."""
+    baux = [BailHorsQpv(date(2023, 3, 1), False), BailHorsQpv(date(2023, 4, 1), False),
+            *[BailHorsQpv(date(2023, 7, d), True) for d in (2, 3)]]
+    transmis = {date(2022, 6, 30): date(2022, 7, 1), date(2022, 12, 31): date(2023, 1, 2)}
+    suivi = r_6_month_flux_injunction_etat(baux, transmis, lambda _: TAUX_HORS_QPV,
+                                           date(2022, 2, 23), date(2023, 12, 1))
+    assert suivi[0].motif == FLUX_6_MOIS and suivi[0].depuis == date(2023, 6, 30)
+    assert suivi[-1].en_cours(date(2023, 12, 1))
+    envoye = {**transmis, date(2023, 6, 30): date(2023, 8, 1)}
+    suivi = r_6_month_flux_injunction_etat(baux, envoye, lambda _: TAUX_HORS_QPV,
+                                           date(2022, 2, 23), date(2023, 12, 1))
+    assert suivi[-1].levee_le == date(2023, 8, 1)
+
+
+def test_lifted_on_the_day_an_old_lease_leaves_the_twelve_months() -> None:
+    """Enjoined on 2022-12-31 (four non-qualifying leases from 2022-07-04); one qualifying
+    lease on 2023-05-01 makes 1 of 5 (20 %). On 2023-07-04 the lease of 2022-07-04 leaves
+    the twelve months: 1 of 4, 25 %, lifted that day, not at some later lease."""
+    baux = [BailHorsQpv(date(2022, 7, 4), False),
+            *[BailHorsQpv(date(2022, 8, d), False) for d in (1, 2, 3)],
+            BailHorsQpv(date(2023, 5, 1), True)]
+    transmis = {date(2022, 6, 30): date(2022, 7, 1), date(2022, 12, 31): date(2023, 1, 2),
+                date(2023, 6, 30): date(2023, 7, 1)}
+    suivi = r_6_month_flux_injunction_etat(baux, transmis, lambda _: TAUX_HORS_QPV,
+                                           date(2022, 2, 23), date(2023, 9, 1))
+    assert suivi == [Injonction(date(2022, 12, 31), FLUX_6_MOIS, date(2022, 12, 31),
+                                date(2023, 7, 4))]
+
+
+def test_EX_16_no_objective_fixed_to_the_bailleur_no_flux_injunction() -> None:
+    """R-CIA-ABSENCE-DEFAULT-OBJECTIVES: subject 2021-01-01, no CIA: the 25 % default applies
+    from 2023-05-02; before, the flux neither enjoins nor holds an injunction."""
+    assert r_cia_absence_default_objectives(date(2021, 1, 1)) == date(2023, 5, 2)
+    defaut = r_cia_absence_default_objectives(date(2021, 1, 1))
+    def objectif(t: date) -> Decimal | None:
+        return TAUX_HORS_QPV if t >= defaut else None
+    baux = [BailHorsQpv(date(2022, 10, d), False) for d in range(1, 6)]
+    transmis = {date(2022, 6, 30): date(2022, 7, 1), date(2022, 12, 31): date(2023, 1, 2)}
+    assert r_6_month_flux_injunction_etat(baux, transmis, objectif, date(2022, 2, 23),
+                                          date(2023, 4, 30)) == []
