@@ -555,6 +555,7 @@ class _Generateur:
             "bail_tardif": self._t_bail_tardif, "logement": self._t_logement,
             "livraison": self._t_livraison, "seuil": self._t_seuil,
             "objectifs": self._t_objectifs, "referentiel": self._t_referentiel,
+            "transmission": self._t_transmission,
         }
         while self.emis < self.cible:
             self.jour = jour = premier + (self.emis - self.c0) * etendue // (self.cible - self.c0)
@@ -619,6 +620,7 @@ class _Generateur:
                 self.reservataires_de.setdefault(tid, []).append((rid, TYPE_POIDS[type_]))
         self._seuils()
         self._objectifs()
+        self._transmissions()
         self._parc()
 
     def _seuils(self) -> None:
@@ -648,6 +650,26 @@ class _Generateur:
                     publies[cle] = (montant, quand, acte)
                 montant, quand, acte = publies[cle]
                 self._planifier(quand.toordinal(), "seuil", tid, annee, montant, acte)
+
+    def _transmissions(self) -> None:
+        """R-SEMESTER-REPORT: each bailleur of a territory subject to the mix rules transmits
+        its semester data from v20 on: mostly within the fifteen days, some late, a few
+        never (R-6-MONTH-FLUX-INJUNCTION's second ground)."""
+        rnd = self.rnd
+        fins = [date(annee, mois, jour) for annee in range(2022, 2026)
+                for mois, jour in ((6, 30), (12, 31))]
+        for tid, (_n, _idf, soumis, *_r) in TERRITOIRES.items():
+            if soumis is None:
+                continue
+            for bid in self.bailleurs_de[tid]:
+                for fin in fins:
+                    x = rnd.random()
+                    if x < 0.03:
+                        continue
+                    delai = rnd.randint(1, 15) if x < 0.9 else rnd.randint(16, 75)
+                    quand = fin + timedelta(days=delai)
+                    if quand <= FIN:
+                        self._planifier(quand.toordinal(), "transmission", bid, tid, fin)
 
     def _objectifs(self) -> None:
         """R-CIA-BAILLEUR-DISTRIBUTION: objectives of two bailleurs a year in three CIA."""
@@ -751,6 +773,12 @@ class _Generateur:
         terr = self.territoires[tid]
         terr.publier_seuil(annee=annee, montant_par_uc=montant, acte=acte)
         self._touch(terr)
+
+    def _t_transmission(self, jour: date, bid: str, tid: str, fin: date) -> None:
+        self._exiger(bid in self.bailleurs, f"unknown bailleur {bid}")
+        bailleur = self.bailleurs[bid]
+        bailleur.transmettre_rapport(tid, fin, jour)
+        self._touch(bailleur)
 
     def _t_objectifs(self, jour: date, tid: str, bid: str, annee: int, hors_qpv: Decimal,
                      qpv: Decimal) -> None:

@@ -34,6 +34,7 @@ LIFECYCLE = {
     "Vacance.CandidatRetire", "Vacance.AttributionReservataireEchouee", "Vacance.BailSigne",
     "Territoire.Defini", "Territoire.Modifie", "Territoire.SeuilPremierQuartilePublie",
     "Territoire.ObjectifsFixes", "Bailleur.Enregistre", "Bailleur.Renomme",
+    "Bailleur.RapportTransmis",
     "Reservataire.Enregistre", "Reservataire.Modifie", "Logement.Caracterise",
     "Logement.Modifie",
 }
