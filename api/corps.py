@@ -38,39 +38,32 @@ def _jour(issue: Issue[Any]) -> date:
     return issue.jour
 
 
-def corps_bailleur(issue: Issue[Bailleur]) -> dict[str, Any]:
-    return jsonable(vue_bailleur(issue.agregat))
+def _tel_quel(vue: Callable[[A], dict[str, Any]]) -> Corps[A]:
+    """The view of an aggregate that has no date to be shown at (reference data)."""
+    return lambda issue: jsonable(vue(issue.agregat))
 
 
-def corps_reservataire(issue: Issue[Reservataire]) -> dict[str, Any]:
-    return jsonable(vue_reservataire(issue.agregat))
+def _au_jour(vue: Callable[[A, date], dict[str, Any]]) -> Corps[A]:
+    """The view of an aggregate on the date the command chose."""
+    return lambda issue: jsonable(vue(issue.agregat, _jour(issue)))
 
 
-def corps_territoire(issue: Issue[Territoire]) -> dict[str, Any]:
-    return jsonable(vue_territoire(issue.agregat))
+corps_bailleur: Corps[Bailleur] = _tel_quel(vue_bailleur)
+corps_reservataire: Corps[Reservataire] = _tel_quel(vue_reservataire)
+corps_territoire: Corps[Territoire] = _tel_quel(vue_territoire)
+corps_logement: Corps[Logement] = _au_jour(vue_logement)
+corps_demande: Corps[Demande] = _au_jour(vue_demande)
+corps_vacance: Corps[Vacance] = _au_jour(vue_vacance)
 
 
 def corps_seuil(annee: int) -> Corps[Territoire]:
-    return lambda issue: jsonable(vue_seuil(issue.agregat, annee))
+    return _tel_quel(lambda territoire: vue_seuil(territoire, annee))
 
 
 def corps_objectifs(bailleur_id: str, annee: int) -> Corps[Territoire]:
-    return lambda issue: jsonable(
-        vue_objectifs(issue.agregat, bailleur_id, annee))
-
-
-def corps_logement(issue: Issue[Logement]) -> dict[str, Any]:
-    return jsonable(vue_logement(issue.agregat, issue.jour))
-
-
-def corps_demande(issue: Issue[Demande]) -> dict[str, Any]:
-    return jsonable(vue_demande(issue.agregat, _jour(issue)))
-
-
-def corps_vacance(issue: Issue[Vacance]) -> dict[str, Any]:
-    return jsonable(vue_vacance(issue.agregat, _jour(issue)))
+    return _tel_quel(lambda territoire: vue_objectifs(territoire, bailleur_id, annee))
 
 
 def corps_transmission(territoire_id: str) -> Corps[Bailleur]:
-    return lambda issue: jsonable(vue_transmission(
-        issue.agregat, issue.agregat.bailleur_id, territoire_id, _jour(issue)))
+    return _au_jour(lambda bailleur, date_fin: vue_transmission(
+        bailleur, bailleur.bailleur_id, territoire_id, date_fin))

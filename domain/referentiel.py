@@ -41,8 +41,8 @@ class Bailleur(Aggregate):
     def __init__(self, bailleur_id: str, nom: str) -> None:
         self.bailleur_id = bailleur_id
         self.nom = nom
-        # R-SEMESTER-REPORT: "territoire_id/date_fin" -> the day the report was transmitted.
-        self.transmissions: dict[str, date] = {}
+        # R-SEMESTER-REPORT: territoire_id -> semester end -> the day its report was sent.
+        self.transmissions: dict[str, dict[date, date]] = {}
 
     @event("Renomme")
     def renommer(self, nom: str) -> None:
@@ -50,12 +50,10 @@ class Bailleur(Aggregate):
 
     def transmissions_de(self, territoire_id: str) -> dict[date, date]:
         """Semester end -> the day its report on this territory was transmitted."""
-        prefixe = f"{territoire_id}/"
-        return {date.fromisoformat(k[len(prefixe):]): v for k, v in self.transmissions.items()
-                if k.startswith(prefixe)}
+        return self.transmissions.get(territoire_id, {})
 
     def transmis_le(self, territoire_id: str, date_fin: date) -> date | None:
-        return self.transmissions.get(f"{territoire_id}/{date_fin.isoformat()}")
+        return self.transmissions_de(territoire_id).get(date_fin)
 
     def transmettre_rapport(self, territoire_id: str, date_fin: date,
                             date_transmission: date) -> bool:
@@ -85,7 +83,7 @@ class Bailleur(Aggregate):
     @event("RapportTransmis")
     def _rapport_transmis(self, territoire_id: str, date_fin: date,
                           date_transmission: date) -> None:
-        self.transmissions[f"{territoire_id}/{date_fin.isoformat()}"] = date_transmission
+        self.transmissions.setdefault(territoire_id, {})[date_fin] = date_transmission
 
 
 class Reservataire(Aggregate):
@@ -186,6 +184,10 @@ class Territoire(Aggregate):
             "taux_hors_qpv_premier_quartile": taux_hors_qpv_premier_quartile,
             "taux_qpv_autres_quartiles": taux_qpv_autres_quartiles,
         }
+
+    def objectifs_de(self, bailleur_id: str, annee: int) -> dict[str, Any] | None:
+        """The CIA objectives of one bailleur for one year, if fixed."""
+        return self.objectifs.get(f"{bailleur_id}/{annee}")
 
     def seuil_pour(self, annee: int) -> Decimal | None:
         """The threshold of `annee`, else of the latest earlier year published (a threshold

@@ -44,12 +44,12 @@ from domain.rules.quotas import (
     conforme,
     entree_en_vigueur,
     objectif_collectivite,
+    objectif_fixe_au_bailleur,
     objectifs_bailleur,
     periode_annee,
     periode_en_vigueur,
     periode_semestre,
     r_6_month_flux_injunction_etat,
-    r_cia_absence_default_objectives,
     r_collectivite_25_dalo,
     r_gov_statistics,
     r_nonreserve_25_dalo,
@@ -272,11 +272,11 @@ def stamp(body: dict[str, Any], as_of: date, known_at: datetime | None) -> dict[
             "known_at": known_at.isoformat() if known_at else None}
 
 
-def _soumis(territoire: Territoire | None, periode: Periode | None) -> bool:
-    """The territory is subject to the mix rules on some day of the rule's dates."""
-    return (periode is not None and territoire is not None
-            and territoire.soumis_mixite_depuis is not None
-            and territoire.soumis_mixite_depuis <= periode.fin)
+def _soumis(territoire: Territoire | None) -> bool:
+    """Subject to the mix rules: their periods then start on the subjection day
+    (`periodes_bailleur`); on a territory never subject they bind nothing, their figures
+    are given for information."""
+    return territoire is not None and territoire.soumis_mixite_depuis is not None
 
 
 def debut_injonction(territoire: Territoire | None,
@@ -300,10 +300,8 @@ def injonctions(baux: Sequence[BailHorsQpv], bailleur: Bailleur | None,
     soumis = territoire.soumis_mixite_depuis if territoire is not None else None
 
     def objectif(t: date) -> Decimal | None:
-        cia = territoire.objectifs.get(f"{bailleur_id}/{t.year}") if territoire else None
-        if cia is None and (soumis is None or t < r_cia_absence_default_objectives(soumis)):
-            return None
-        return objectifs_bailleur(cia, Periode(t, t), None)[0]
+        cia = territoire.objectifs_de(bailleur_id, t.year) if territoire else None
+        return objectif_fixe_au_bailleur(cia, soumis, t)
 
     transmis = bailleur.transmissions_de(territoire_id) if bailleur is not None else {}
     return r_6_month_flux_injunction_etat(baux, transmis, objectif,
@@ -329,13 +327,12 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
     shown, `injonction` true while it runs on that day."""
     periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
     six = periode_semestre(annee, as_of)
-    cia = territoire.objectifs.get(f"{bailleur_id}/{annee}") if territoire else None
-    obj_hors, obj_qpv = objectifs_bailleur(
-        cia, periodes.hors_qpv if _soumis(territoire, periodes.hors_qpv) else None,
-        periodes.qpv if _soumis(territoire, periodes.qpv) else None)
-    semestre = periodes.semestre if _soumis(territoire, periodes.semestre) else None
-    substitution = periodes.substitution if _soumis(territoire, periodes.substitution) \
-        else None
+    cia = territoire.objectifs_de(bailleur_id, annee) if territoire else None
+    soumis = _soumis(territoire)
+    obj_hors, obj_qpv = objectifs_bailleur(cia, periodes.hors_qpv if soumis else None,
+                                           periodes.qpv if soumis else None)
+    semestre = periodes.semestre if soumis else None
+    substitution = periodes.substitution if soumis else None
     obj_pool = TAUX_DALO if periodes.non_reserves is not None else None
     flux = comptes.semestre
     fin = periode_annee(annee, as_of).fin
@@ -347,11 +344,10 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
         "qpv": r_quota_qpv_50(comptes.qpv, obj_qpv),
         "non_reserves": r_nonreserve_25_dalo(comptes.non_reserves, obj_pool),
         "semestre": {"debut": six.debut.isoformat(), "fin": six.fin.isoformat(),
-                     "hors_qpv_taux_6_mois": taux(flux.premier_quartile + flux.reloges,
-                                                  flux.attributions),
+                     "hors_qpv_taux_6_mois": taux(flux.eligibles, flux.attributions),
                      "flux_conforme": None if semestre is None else conforme(
-                         flux.premier_quartile + flux.reloges, flux.hors_qpv_indetermines,
-                         flux.attributions, obj_hors),
+                         flux.eligibles, flux.hors_qpv_indetermines, flux.attributions,
+                         obj_hors),
                      "injonction": bool(derniere and derniere.en_cours(fin)),
                      "injonction_depuis": derniere.depuis.isoformat() if derniere else None,
                      "injonction_motif": derniere.motif if derniere else None,
@@ -469,14 +465,13 @@ def statistiques_territoire(cur: Cursor, territoire: Territoire | None, territoi
     """R-GOV-STATISTICS for one territory: every bailleur's leases on it, over the dates each
     rule counts; the statutory rates apply only where the territory is subject."""
     periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
+    soumis = _soumis(territoire)
     base = "territoire_id = ?"
     hors = _counts(cur, base + " AND qpv = 0", (territoire_id,), periodes.hors_qpv, position)
     dans = _counts(cur, base + " AND qpv = 1", (territoire_id,), periodes.qpv, position)
     return {"territoire_id": territoire_id, "annee": annee,
-            **r_gov_statistics(
-                hors, dans,
-                periodes.hors_qpv if _soumis(territoire, periodes.hors_qpv) else None,
-                periodes.qpv if _soumis(territoire, periodes.qpv) else None)}
+            **r_gov_statistics(hors, dans, periodes.hors_qpv if soumis else None,
+                               periodes.qpv if soumis else None)}
 
 
 def comptes_semestre(cur: Cursor, bailleur_id: str, territoire_id: str, fin: date,

@@ -47,7 +47,6 @@ from projections.quotas import (
     ComptesBailleur,
     FaitBail,
     bail_hors_qpv,
-    debut_injonction,
     fait_bail,
     figures_bailleur,
     figures_reservataire,
@@ -188,14 +187,12 @@ def quotas_bailleurs(etat: Etat, baux: list[FaitBail], as_of: date,
                 semestre=compter(hors, periodes.semestre),
                 substitution=compter(hors, periodes.substitution),
             )
-            fin = periode_annee(annee, as_of).fin
-            debut = debut_injonction(territoire, v20_effective_from)
+            # The rule keeps the leases dated from its first day to `fin` itself.
             historique = [bail_hors_qpv(b.date_signature, b.premier_quartile, b.reloge,
-                                        b.quartile_inconnu)
-                          for b in hors if debut is not None
-                          and debut.isoformat() <= b.date_signature <= fin.isoformat()]
+                                        b.quartile_inconnu) for b in hors]
             suivi = injonctions(historique, bailleur, territoire, bailleur.bailleur_id,
-                                territoire.territoire_id, fin, v20_effective_from)
+                                territoire.territoire_id, periode_annee(annee, as_of).fin,
+                                v20_effective_from)
             body = figures_bailleur(territoire, bailleur.bailleur_id,
                                     territoire.territoire_id, annee, as_of, comptes,
                                     v20_effective_from, suivi)

@@ -160,6 +160,14 @@ class Runner(Tracked[tuple[Notification, Any]]):
                 view.create(cur)
                 POSITIONS.add(cur, view.name)
 
+    def reshape_due(self) -> bool:
+        """Whether a view's rows were written in another shape than its code writes."""
+        with self.db.lecture() as cur:
+            cur.execute("SELECT nom, forme FROM hlm_vues")
+            formes = {nom: forme or 1 for nom, forme in cur.fetchall()}
+        return any(formes.get(v.name, 1) != getattr(v, "forme", 1)
+                   for v in self.views.values())
+
     def reshape(self) -> None:
         """Views whose rows were written in another shape start again from the first event
         (`_reshape`). Only the projector does it, its lock held: a projector of the older

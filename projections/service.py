@@ -25,15 +25,11 @@ from projections.demandes import DemandesView, lire_demande
 from projections.presentation import vue_transmission
 from projections.quotas import (
     QuotasView,
-    comptes_bailleur,
     comptes_semestre,
-    figures_bailleur,
-    periodes_bailleur,
     quotas_bailleur,
     quotas_reservataire,
     stamp,
     statistiques_territoire,
-    suivi_injonctions,
 )
 from projections.runner import Runner, TablesView
 from projections.semestre import lignes, rapport_semestre
@@ -66,7 +62,9 @@ class Projections:
         self.runner = Runner(app, self.db, all_views(app))
         self.runner.setup()
         self.lock = settings.lock("projector")  # one projector per store
-        if self.lock.acquire():  # else the projector that holds it reshapes (`run`)
+        # A start-up takes the projector lock only when a view must be built again; if
+        # another projector holds it, that one reshapes (`run`).
+        if self.runner.reshape_due() and self.lock.acquire():
             try:
                 self.runner.reshape()
             finally:
@@ -169,13 +167,10 @@ class Projections:
             territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
             bailleur = self._as_known(Bailleur, bailleur_uuid(bailleur_id), position)
             v20 = self.app.v20_effective_from
-            comptes = comptes_bailleur(cur, periodes_bailleur(territoire, fin.year, fin, v20),
-                                       bailleur_id, territoire_id, position)
+            quotas = stamp(quotas_bailleur(cur, territoire, bailleur, bailleur_id,
+                                           territoire_id, fin.year, fin, position, v20),
+                           fin, known_at)
             flux = comptes_semestre(cur, bailleur_id, territoire_id, fin, position)
-            suivi = suivi_injonctions(cur, territoire, bailleur, bailleur_id, territoire_id,
-                                      fin, position, v20)
-        quotas = stamp(figures_bailleur(territoire, bailleur_id, territoire_id, fin.year, fin,
-                                        comptes, v20, suivi), fin, known_at)
         transmission = jsonable(vue_transmission(bailleur, bailleur_id, territoire_id, fin))
         return rapport_semestre(fin, quotas, flux, rows, v20, transmission), rows
 

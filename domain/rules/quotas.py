@@ -25,7 +25,6 @@ from typing import Any
 from domain.rules.versions import (
     DEFAULT_V20_EFFECTIVE_FROM,
     add_months,
-    in_force_from,
     law_versions,
 )
 
@@ -66,6 +65,11 @@ class Comptes:
     dalo_ou_prioritaires: int = 0
     quartile_inconnu: int = 0
     inconnus_reloges: int = 0
+
+    @property
+    def eligibles(self) -> int:
+        """Hors QPV, the leases that qualify: first quartile, or relogé (al. 25, al. 26)."""
+        return self.premier_quartile + self.reloges
 
     @property
     def hors_qpv_indetermines(self) -> int:
@@ -172,7 +176,7 @@ def r_quota_hors_qpv_q1_25(comptes: Comptes, objectif: Decimal | None) -> dict[s
     once. A lease whose quartile cannot be known (and not relogé) is counted apart,
     `quartile_inconnu`: in the base, never eligible, and compliance is not decided on its
     account (`conforme`)."""
-    eligibles = comptes.premier_quartile + comptes.reloges
+    eligibles = comptes.eligibles
     inconnus = comptes.hors_qpv_indetermines
     return {"attributions": comptes.attributions, "premier_quartile": comptes.premier_quartile,
             "reloges": comptes.reloges, "eligibles": eligibles, "quartile_inconnu": inconnus,
@@ -191,22 +195,27 @@ def r_quota_qpv_50(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]
             **_bloc(autres, comptes.attributions, objectif, comptes.quartile_inconnu)}
 
 
+def _quart_dalo(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
+    """"Au moins un quart des attributions annuelles … est destiné aux personnes bénéficiant
+    d'une décision favorable [DALO] ou, à défaut, aux personnes prioritaires": the wording
+    both DALO quarters share (al. 39 and al. 43)."""
+    return {"attributions": comptes.attributions,
+            "dalo_ou_prioritaires": comptes.dalo_ou_prioritaires,
+            **_bloc(comptes.dalo_ou_prioritaires, comptes.attributions, objectif)}
+
+
 def r_nonreserve_25_dalo(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
     """R-NONRESERVE-25-DALO (L441-1 al. 43): a quarter of the bailleur's attributions of
     non-reserved logements, or of logements whose réservataire's attribution failed, go to
     DALO households, else to priority ones (EX-10: 3 of 16, 4 required, 1 short)."""
-    return {"attributions": comptes.attributions,
-            "dalo_ou_prioritaires": comptes.dalo_ou_prioritaires,
-            **_bloc(comptes.dalo_ou_prioritaires, comptes.attributions, objectif)}
+    return _quart_dalo(comptes, objectif)
 
 
 def r_collectivite_25_dalo(comptes: Comptes, objectif: Decimal | None) -> dict[str, Any]:
     """R-COLLECTIVITE-25-DALO (L441-1 al. 39): a quarter of a collectivité's reserved
     attributions go to DALO households, else to priority ones (EX-09: 4 of 20, 5 required,
     1 short)."""
-    return {"attributions": comptes.attributions,
-            "dalo_ou_prioritaires": comptes.dalo_ou_prioritaires,
-            **_bloc(comptes.dalo_ou_prioritaires, comptes.attributions, objectif)}
+    return _quart_dalo(comptes, objectif)
 
 
 def objectif_collectivite(type_reservataire: str | None, periode: Periode | None
@@ -347,6 +356,18 @@ def r_cia_absence_default_objectives(soumis_depuis: date) -> date:
     return add_months(soumis_depuis, 28) + timedelta(days=1)
 
 
+def objectif_fixe_au_bailleur(cia: dict[str, Any] | None, soumis_depuis: date | None,
+                              jour: date) -> Decimal | None:
+    """The hors-QPV objective "fixé au bailleur" on `jour` (R-6-MONTH-FLUX-INJUNCTION):
+    its CIA objective (R-CIA-BAILLEUR-DISTRIBUTION), else 25 % from the day
+    R-CIA-ABSENCE-DEFAULT-OBJECTIVES sets it, else none yet."""
+    if cia is not None:
+        return Decimal(str(cia["taux_hors_qpv_premier_quartile"]))
+    if soumis_depuis is None or jour < r_cia_absence_default_objectives(soumis_depuis):
+        return None
+    return TAUX_HORS_QPV
+
+
 def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,
                           periode: Periode | None) -> int | None:
     """R-PREFET-SUBSTITUTION (L441-1 v15 al. 26 … v19 al. 34): when the bailleur's hors-QPV
@@ -357,7 +378,7 @@ def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,
     if periode is None or objectif is None:
         return None
     requis = minimum(comptes.attributions, objectif) or 0
-    return max(0, requis - (comptes.premier_quartile + comptes.reloges))
+    return max(0, requis - comptes.eligibles)
 
 
 def r_gov_statistics(hors_qpv: Comptes, qpv: Comptes, periode_hors: Periode | None,
@@ -382,7 +403,6 @@ def r_semester_report_due(date_fin: date) -> date:
 
 def en_vigueur(regle: str, jour: date,
                v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> bool:
-    """Whether `regle` is in force on `jour`."""
-    sortie = fin_de_vigueur(regle, v20_effective_from)
-    return (in_force_from(jour, DEPUIS_VERSION[regle], v20_effective_from)
-            and (sortie is None or jour <= sortie))
+    """Whether `regle` is in force on `jour`: a period of that one day it applies on."""
+    return periode_en_vigueur(regle, Periode(jour, jour),
+                              v20_effective_from=v20_effective_from) is not None

@@ -23,6 +23,7 @@ from domain.rules.quotas import (
     en_vigueur,
     minimum,
     objectif_collectivite,
+    objectif_fixe_au_bailleur,
     objectifs_bailleur,
     periode_annee,
     periode_en_vigueur,
@@ -295,3 +296,14 @@ def test_EX_16_no_objective_fixed_to_the_bailleur_no_flux_injunction() -> None:
     transmis = {date(2022, 6, 30): date(2022, 7, 1), date(2022, 12, 31): date(2023, 1, 2)}
     assert r_6_month_flux_injunction_etat(baux, transmis, objectif, date(2022, 2, 23),
                                           date(2023, 4, 30)) == []
+
+
+def test_EX_16_the_objective_fixed_to_the_bailleur_on_both_sides_of_the_default() -> None:
+    """R-CIA-ABSENCE-DEFAULT-OBJECTIVES: none the day before 2023-05-02, 25 % from it; a CIA
+    objective (R-CIA-BAILLEUR-DISTRIBUTION) whenever there is one."""
+    soumis = date(2021, 1, 1)
+    assert objectif_fixe_au_bailleur(None, soumis, date(2023, 5, 1)) is None
+    assert objectif_fixe_au_bailleur(None, soumis, date(2023, 5, 2)) == TAUX_HORS_QPV
+    cia = {"taux_hors_qpv_premier_quartile": Decimal("0.20")}
+    assert objectif_fixe_au_bailleur(cia, soumis, date(2022, 1, 1)) == Decimal("0.20")
+    assert objectif_fixe_au_bailleur(None, None, date(2025, 1, 1)) is None
