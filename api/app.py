@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None,
         owned = application is None
         app.state.application = application or open_application(settings)
         app.state.projections = Projections(app.state.application, settings)
+        app.state.application.injonction_en_cours = app.state.projections.injonction_en_cours
         if settings.projector_in_process:
             app.state.projections.start_in_thread()
         try:

@@ -13,16 +13,19 @@ from eventsourcing.domain import Aggregate
 
 from domain.demande import Demande
 from domain.issue import Issue
-from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
+from domain.referentiel import Bailleur, Logement, Region, Reservataire, Territoire
 from domain.serialisation import jsonable
 from domain.vacance import Vacance
 from projections.presentation import (
     vue_bailleur,
+    vue_cia,
     vue_demande,
     vue_logement,
     vue_objectifs,
+    vue_orientations,
     vue_reservataire,
     vue_seuil,
+    vue_seuil_regional,
     vue_territoire,
     vue_transmission,
     vue_vacance,
@@ -62,6 +65,18 @@ def corps_seuil(annee: int) -> Corps[Territoire]:
 
 def corps_objectifs(bailleur_id: str, annee: int) -> Corps[Territoire]:
     return _tel_quel(lambda territoire: vue_objectifs(territoire, bailleur_id, annee))
+
+
+def corps_seuil_regional(annee: int) -> Corps[Region]:
+    return _tel_quel(lambda region: vue_seuil_regional(region, annee))
+
+
+def corps_cia(date_effet: date) -> Corps[Territoire]:
+    return _tel_quel(lambda territoire: vue_cia(territoire, date_effet))
+
+
+def corps_orientations(date_effet: date) -> Corps[Territoire]:
+    return _tel_quel(lambda territoire: vue_orientations(territoire, date_effet))
 
 
 def corps_transmission(territoire_id: str) -> Corps[Bailleur]:

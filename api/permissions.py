@@ -55,6 +55,14 @@ def son_reservataire(acteur: Acteur, cible: Cible) -> bool:
     return cible.reservataire_id is not None and acteur.org == cible.reservataire_id
 
 
+def son_reservataire_ou_prefet(acteur: Acteur, cible: Cible) -> bool:
+    """Its own reserved logements, and, for the réservataire acting for the préfet, the
+    vacancies of its territory (designation under injunction: the vacancy checks that one
+    runs) or those it designated on (reading)."""
+    return son_reservataire(acteur, cible) or (
+        cible.prefet_id is not None and acteur.org == cible.prefet_id)
+
+
 def sa_commune_saisie(acteur: Acteur, cible: Cible) -> bool:
     """The commune of a QPV logement whose vacancy went to the maire (R-FAILED-QPV-TO-MAIRE):
     the only vacancies a commune designates on."""
@@ -78,10 +86,12 @@ PERMISSIONS: dict[Action, dict[str, Predicat]] = {
     Action.DEMANDE_HISTORIQUE: {"admin": tout, "auditeur": tout, "bailleur": enregistree_par},
     Action.VACANCE_DECLARER: {"admin": tout, "bailleur": son_bailleur},
     Action.VACANCE_DESIGNER: {"admin": tout, "bailleur": son_bailleur,
-                              "reservataire": son_reservataire, "commune": sa_commune_saisie},
+                              "reservataire": son_reservataire_ou_prefet,
+                              "commune": sa_commune_saisie},
     Action.VACANCE_DECIDER: {"admin": tout, "bailleur": son_bailleur},
     Action.VACANCE_LIRE: {"admin": tout, "auditeur": tout, "bailleur": son_bailleur,
-                          "reservataire": son_reservataire, "commune": sa_commune_saisie},
+                          "reservataire": son_reservataire_ou_prefet,
+                          "commune": sa_commune_saisie},
     Action.QUOTAS_BAILLEUR: {"admin": tout, "auditeur": tout, "bailleur": son_bailleur},
     Action.QUOTAS_RESERVATAIRE: {"admin": tout, "auditeur": tout,
                                  "reservataire": son_reservataire},
@@ -113,7 +123,9 @@ def cible_de_vacance(vue: dict[str, Any]) -> Cible:
     return Cible(bailleur_id=vue["bailleur_id"], reservataire_id=vue["reservataire_id"],
                  commune=vue["commune"], qpv=bool(vue["qpv"]),
                  remise_au_maire=any(t["designataire"] == Designataire.MAIRE
-                                     for t in vue["tours"]))
+                                     for t in vue["tours"]),
+                 prefet_id=next((d["organisation"] for d in vue.get("designations", [])
+                                 if d.get("par") == Designataire.PREFET), None))
 
 
 def restreindre_vacance(acteur: Acteur, vue: dict[str, Any]) -> dict[str, Any]:
@@ -121,10 +133,11 @@ def restreindre_vacance(acteur: Acteur, vue: dict[str, Any]) -> dict[str, Any]:
     motifs, of its own candidates only (API.md, Reads)."""
     if acteur.role not in ("reservataire", "commune"):
         return vue
-    par = Designataire.MAIRE if acteur.role == "commune" else Designataire.RESERVATAIRE
+    par = ({Designataire.MAIRE} if acteur.role == "commune"
+           else {Designataire.RESERVATAIRE, Designataire.PREFET})
     designations = []
     for d in vue.get("designations", []):
-        if d.get("par") != par or d.get("organisation") != acteur.org:
+        if d.get("par") not in par or d.get("organisation") != acteur.org:
             d = {**d, "motif": None, "votes": None,
                  "refus": {**d["refus"], "motif": None} if d.get("refus") else None}
         designations.append(d)

@@ -24,12 +24,15 @@ from api.limits import MAX_BODY_BYTES
 from api.schemas import Categorie, Decision, Lien
 from domain.demande import StatutDemande
 from domain.rules.cycle import Designataire
+from domain.rules.ressources import Justificatif, MotifRessourcesPropres
 from domain.serialisation import valeurs
 from domain.vacance import StatutDesignation, StatutVacance
 from infra.stream.public_schemas import Enveloppe
 
 if not TYPE_CHECKING:  # the Literal of each enum's values (domain.serialisation.valeurs)
     Designataire = valeurs(Designataire)
+    Justificatif = valeurs(Justificatif)
+    MotifRessourcesPropres = valeurs(MotifRessourcesPropres)
     StatutDemande = valeurs(StatutDemande)
     StatutDesignation = valeurs(StatutDesignation)
     StatutVacance = valeurs(StatutVacance)
@@ -88,13 +91,57 @@ class ObjectifsTerritoire(Sortie):
     taux_qpv_autres_quartiles: float
 
 
+class ObjectifPublicVue(Sortie):
+    nombre: int | None
+    taux: float | None
+
+
+class ObjectifBailleurCia(Sortie):
+    bailleur_id: str
+    taux_hors_qpv_premier_quartile: float
+    base_hors_qpv: int = Field(description="the leases expected of the bailleur")
+    taux_qpv_autres_quartiles: float | None = Field(description="null: the territory's rate")
+    base_qpv: int | None
+
+
+class CiaTerritoire(Sortie):
+    """R-CIA-BAILLEUR-DISTRIBUTION: a CIA in force from `date_effet` until a later one."""
+
+    date_effet: date
+    acte: str
+    objectifs: list[ObjectifBailleurCia]
+    objectif_travailleurs_essentiels: ObjectifPublicVue | None = Field(
+        description="R-ESSENTIAL-WORKERS-OBJECTIVE")
+    objectif_sapeurs_pompiers: ObjectifPublicVue | None = Field(
+        description="R-SAPEUR-POMPIER-OBJECTIVE")
+    taux_pondere_hors_qpv: float | None = Field(
+        description="Σ objectif × base / Σ base, rounded to four decimals")
+    taux_territoire_hors_qpv: float = Field(
+        description="the territory's rate on `date_effet` (R-QUOTA-RATE-ADAPTATION)")
+
+
+class OrientationsTerritoire(Sortie):
+    """R-QUOTA-RATE-ADAPTATION: a CIL's rates from `date_effet` until later ones."""
+
+    date_effet: date
+    acte: str
+    taux_hors_qpv: float | None = Field(description="L441-1-5 1° bis; null: 25 %")
+    taux_qpv: float | None = Field(description="L441-1-5 1° ter; null: 50 %")
+    adapte: bool = Field(description="a hors-QPV rate below 25 %, adapted under v15 (L441-1 "
+                                     "al. 23, 2017-01-29 to 2018-11-24)")
+    revision_avant: date | None = Field(description="an adapted rate's three-yearly review")
+
+
 class TerritoireVue(Sortie):
     territoire_id: str
     nom: str
     soumis_mixite_depuis: date | None
     ile_de_france: bool
+    prefet_reservataire_id: str | None
     seuils: list[SeuilTerritoire] = Field(description="by year")
-    objectifs: list[ObjectifsTerritoire]
+    objectifs: list[ObjectifsTerritoire] = Field(description="by bailleur and year")
+    cias: list[CiaTerritoire] = Field(description="by date_effet")
+    orientations: list[OrientationsTerritoire] = Field(description="by date_effet")
 
 
 class SeuilPublie(SeuilTerritoire):
@@ -109,6 +156,27 @@ class ObjectifsFixesVue(ObjectifsTerritoire):
     territoire_id: str
 
 
+class CiaConclueVue(CiaTerritoire):
+    territoire_id: str
+
+
+class OrientationsAdopteesVue(OrientationsTerritoire):
+    territoire_id: str
+
+
+class SeuilsRegionaux(Sortie):
+    """R-Q1-THRESHOLD: Île-de-France's thresholds, for every territoire `ile_de_france`."""
+
+    region_id: Literal["ile-de-france"]
+    seuils: list[SeuilTerritoire] = Field(description="by year")
+
+
+class SeuilRegionalPublie(SeuilTerritoire):
+    """R-Q1-THRESHOLD: Île-de-France's threshold published for the year."""
+
+    region_id: Literal["ile-de-france"]
+
+
 class VersionLogement(Sortie):
     """The attributes of a logement from `date_effet` on."""
 
@@ -119,6 +187,9 @@ class VersionLogement(Sortie):
     qpv: bool
     zone_tendue: bool
     reservataire_id: str | None = Field(description="null: non réservé")
+    ancienne_zus: bool = Field(description="a former ZUS never classified QPV "
+                                           "(R-QPV-ASSIMILATION-ZUS)")
+    sortie_qpv_le: date | None = Field(description="the day its quartier left the QPV list")
 
 
 class LogementVue(VersionLogement):
@@ -139,6 +210,18 @@ class PersonneALoger(Sortie):
 class AncienneteSource(Sortie):
     demande_id: str = Field(description="the demande whose seniority this one keeps")
     regle: Literal["R-SENIORITY-SEPARATION"]
+
+
+class BaseRessourcesVue(Sortie):
+    """R-RESOURCES-REQUERANT-ONLY on `as_of`: whose resources count."""
+
+    base: Literal["requerant", "menage"] = Field(
+        description="requerant: only the requérant's own resources (ressources_requerant); "
+                    "menage: the household's (ressources_annuelles)")
+    regle: Literal["R-RESOURCES-REQUERANT-ONLY", "R-RESOURCES-DIVORCE-MUTUEL-TRANSITOIRE"]
+    annee_reference: int | None = Field(
+        description="v9-v14 only: the tax year whose resources count (N-2 of the lease "
+                    "year, here of `as_of`'s year); null from 2017-01-29 or for the household")
 
 
 class AttributionDemande(Sortie):
@@ -181,11 +264,25 @@ class DemandeVue(Sortie):
                                                            "given for a new demande of a "
                                                            "separation)")
     unites_consommation: float | None
-    ressources_par_uc: float | None
+    ressources_par_uc: float | None = Field(
+        description="the resources of `base_ressources` per consumption unit")
+    base_ressources: BaseRessourcesVue
+    ressources_requerant: float | None = Field(description="the requérant's own annual "
+                                                           "resources")
+    unites_consommation_requerant: float | None = Field(
+        description="null: one (a person alone) when only the requérant's resources count")
+    motif_ressources_propres: MotifRessourcesPropres | None
+    justificatif: Justificatif | None
+    date_justificatif: date | None
+    date_naissance: date | None = Field(description="priority m) (JEUNE_EX_ASE)")
+    fin_prise_en_charge_ase: date | None = Field(description="priority m): last day of the "
+                                                             "ASE care")
+    mineur_emancipe: bool | None = Field(description="priority m)")
     dalo: bool
     categories_prioritaires: list[Categorie]  # type: ignore[valid-type]
     categories_en_vigueur: list[Categorie] = Field(  # type: ignore[valid-type]
-        description="those the law in force on `as_of` lists (R-PRIORITY-CATEGORIES)")
+        description="those the law in force on `as_of` lists (R-PRIORITY-CATEGORIES; "
+                    "JEUNE_EX_ASE only within its age and three-year limits)")
     personnes_a_loger: list[PersonneALoger]
     relogement_renouvellement_urbain: bool
     motif_radiation: MotifRadiation | None
@@ -256,7 +353,8 @@ class DesignationVue(Sortie):
     par: Designataire
     organisation: str | None
     saisie_tardive: bool
-    tour: int
+    tour: int | None = Field(description="the turn of designation (null: the préfet's "
+                                         "candidate under injunction, outside the turns)")
     statut: StatutDesignation
     decision: Decision | None
     rang: int | None
@@ -351,6 +449,27 @@ class BlocNonReserves(Exigence):
     objectif: float | None
 
 
+class AttributionsPrefet(Sortie):
+    """R-6-MONTH-FLUX-INJUNCTION (v20): the year's leases of the préfet's candidates under
+    injunction, and the vacancies whose household someone else designated while an
+    injunction ran, as known now (accepted, flagged)."""
+
+    regle: Literal["R-6-MONTH-FLUX-INJUNCTION"]
+    attributions_prefet: int
+    hors_injonction: list[str] = Field(description="vacance ids")
+
+
+class ObjectifDeclare(Sortie):
+    """An objective the CIA in force on the year's last day counted declares, as declared
+    (R-ESSENTIAL-WORKERS-OBJECTIVE, v20; R-SAPEUR-POMPIER-OBJECTIVE, from 2021-11-27)."""
+
+    regle: Literal["R-ESSENTIAL-WORKERS-OBJECTIVE", "R-SAPEUR-POMPIER-OBJECTIVE"]
+    en_vigueur: bool = Field(description="the rule in force then, the territory subject")
+    objectif: ObjectifPublicVue | None
+    realise: int | None = Field(description="null: the demandes do not record the "
+                                            "household's activity yet")
+
+
 class SubstitutionPrefet(Sortie):
     """R-PREFET-SUBSTITUTION (v15-v19): the logements the préfet attributes for the
     hors-QPV shortfall of the year."""
@@ -388,6 +507,11 @@ class QuotasBailleur(Sortie):
     substitution_prefet: SubstitutionPrefet | None = Field(
         description="null where R-PREFET-SUBSTITUTION does not apply (from v20, "
                     "R-6-MONTH-FLUX-INJUNCTION instead)")
+    attributions_prefet: AttributionsPrefet | None = Field(
+        description="null where R-6-MONTH-FLUX-INJUNCTION applies on no day of the "
+                          "year (before v20, territory not subject)")
+    travailleurs_essentiels: ObjectifDeclare
+    sapeurs_pompiers: ObjectifDeclare
     as_of: date
     known_at: datetime | None
 

@@ -41,6 +41,9 @@ class Cible:
     # once the vacancy went to the maire.
     qpv: bool = False
     remise_au_maire: bool = False
+    # The réservataire acting for the préfet (R-6-MONTH-FLUX-INJUNCTION): on designation,
+    # the territory's; on reading, the one that designated on the vacancy.
+    prefet_id: str | None = None
 
 
 Garde = Callable[[Cible], None]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -25,15 +26,18 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from domain import actes
 from domain.acces import Cible, Garde, libre
 from domain.commandes import (
+    MOTIF,
     ChangementSituation,
+    Cia,
     DecisionCommission,
     DepotDemande,
     EtatLogement,
     ModeSeparation,
+    OrientationsCil,
     Separation,
     Situation,
 )
-from domain.demande import Demande
+from domain.demande import PRIORITIES_RULE, Demande, verifier_situation
 from domain.errors import (
     Conflit,
     DomainError,
@@ -45,16 +49,27 @@ from domain.ids import (
     bailleur_uuid,
     demande_uuid,
     logement_uuid,
+    region_uuid,
     reservataire_uuid,
     territoire_uuid,
 )
 from domain.issue import Issue, Memo, Rejoue
-from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
+from domain.referentiel import (
+    REGION_ILE_DE_FRANCE,
+    Bailleur,
+    Logement,
+    Region,
+    Reservataire,
+    Territoire,
+    seuil_premier_quartile,
+)
 from domain.rules.cycle import Designataire
 from domain.rules.priorities import is_known_code
+from domain.rules.ressources import MATRICE, justificatif_possible
+from domain.rules.ressources import RULE_ID as RESSOURCES_RULE
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
-from domain.vacance import Acteur, Vacance
+from domain.vacance import Acteur, InjonctionPrefet, Vacance
 
 Agregat = TypeVar("Agregat", bound=Aggregate)
 # What a command gives the application to run once: the aggregates to save, its outcome.
@@ -131,6 +146,12 @@ class HlmApplication(Application[UUID]):
         super().__init__(env)
         self.v20_effective_from = v20_effective_from
         self.today = today
+        # R-6-MONTH-FLUX-INJUNCTION as the read side knows it: (bailleur, territoire, day)
+        # -> the day the injunction running then started, or None. The injunction is a
+        # state derived from every lease and transmission, so the composition root attaches
+        # the projections' answer; without a read side (synthetic history) there is none.
+        self.injonction_en_cours: Callable[[str, str, date], date | None] = \
+            lambda _b, _t, _j: None
         if idempotence_jours is not None:
             self.side.idempotence_jours = idempotence_jours
 
@@ -287,18 +308,31 @@ class HlmApplication(Application[UUID]):
 
     def definir_territoire(self, acteur: Acteur, territoire_id: str, nom: str,
                            soumis_mixite_depuis: date | None, ile_de_france: bool,
-                           memo: Memo | None = None) -> Issue[Territoire] | Rejoue:
+                           memo: Memo | None = None, prefet_reservataire_id: str | None = None
+                           ) -> Issue[Territoire] | Rejoue:
 
         def run() -> tuple[list[Aggregate], Issue[Territoire]]:
+            if prefet_reservataire_id is not None:
+                prefet = self._charger(Reservataire, reservataire_uuid(prefet_reservataire_id),
+                                       "reservataire_id", prefet_reservataire_id)
+                if prefet.type != "etat":
+                    raise Invalide("The préfet acts through a réservataire of type etat.",
+                                   code="RESERVATAIRE_NON_ETAT",
+                                   rule="R-6-MONTH-FLUX-INJUNCTION",
+                                   details={"reservataire_id": prefet_reservataire_id,
+                                            "type": prefet.type})
             agg = self._existe(territoire_uuid(territoire_id))
             if agg is None:
                 agg = Territoire(territoire_id=territoire_id, nom=nom,
                                  soumis_mixite_depuis=soumis_mixite_depuis,
-                                 ile_de_france=ile_de_france)
-            elif (agg.nom, agg.soumis_mixite_depuis, agg.ile_de_france) != (
-                    nom, soumis_mixite_depuis, ile_de_france):
+                                 ile_de_france=ile_de_france,
+                                 prefet_reservataire_id=prefet_reservataire_id)
+            elif (agg.nom, agg.soumis_mixite_depuis, agg.ile_de_france,
+                  agg.prefet_reservataire_id) != (nom, soumis_mixite_depuis, ile_de_france,
+                                                  prefet_reservataire_id):
                 agg.modifier(nom=nom, soumis_mixite_depuis=soumis_mixite_depuis,
-                             ile_de_france=ile_de_france)
+                             ile_de_france=ile_de_france,
+                             prefet_reservataire_id=prefet_reservataire_id)
             return [agg], Issue(agg, nouveau=bool(agg.pending_events))
 
         return self.executer(acteur, memo, run)
@@ -315,6 +349,55 @@ class HlmApplication(Application[UUID]):
             agg = self.territoire(territoire_id)
             agg.publier_seuil(annee=annee, montant_par_uc=montant_par_uc, acte=acte)
             return [agg], Issue(agg)
+
+        return self.executer(acteur, memo, run)
+
+    def ile_de_france(self) -> Region | None:
+        """The region whose threshold every Île-de-France territoire takes (R-Q1-THRESHOLD),
+        None before it published one."""
+        found = self._existe(region_uuid(REGION_ILE_DE_FRANCE))
+        return found if isinstance(found, Region) else None
+
+    def publier_seuil_regional(self, acteur: Acteur, annee: int, montant_par_uc: Decimal,
+                               acte: str, memo: Memo | None = None
+                               ) -> Issue[Region] | Rejoue:
+        """R-Q1-THRESHOLD (L441-1 al. 25): Île-de-France's yearly threshold, for every
+        territoire `ile_de_france`."""
+
+        def run() -> tuple[list[Aggregate], Issue[Region]]:
+            region = self.ile_de_france() or Region(region_id=REGION_ILE_DE_FRANCE)
+            region.publier_seuil(annee=annee, montant_par_uc=montant_par_uc, acte=acte)
+            return [region], Issue(region)
+
+        return self.executer(acteur, memo, run)
+
+    def conclure_cia(self, acteur: Acteur, territoire_id: str, cia: Cia,
+                     memo: Memo | None = None) -> Issue[Territoire] | Rejoue:
+        """R-CIA-BAILLEUR-DISTRIBUTION: a CIA from its date, checked against the territory's
+        rate then (the answer shows it at `date_effet`)."""
+        self.verifier_passe(date_effet=cia.date_effet)
+
+        def run() -> tuple[list[Aggregate], Issue[Territoire]]:
+            agg = self.territoire(territoire_id)
+            for objectif in cia.objectifs:
+                self._charger(Bailleur, bailleur_uuid(objectif.bailleur_id), "bailleur_id",
+                              objectif.bailleur_id)
+            agg.conclure_cia(cia, self.v20_effective_from)
+            return [agg], Issue(agg, cia.date_effet)
+
+        return self.executer(acteur, memo, run)
+
+    def adopter_orientations(self, acteur: Acteur, territoire_id: str,
+                             orientations: OrientationsCil, memo: Memo | None = None
+                             ) -> Issue[Territoire] | Rejoue:
+        """R-QUOTA-RATE-ADAPTATION: the CIL's rates from their date (the answer shows them
+        at `date_effet`)."""
+        self.verifier_passe(date_effet=orientations.date_effet)
+
+        def run() -> tuple[list[Aggregate], Issue[Territoire]]:
+            agg = self.territoire(territoire_id)
+            agg.adopter_orientations(orientations)
+            return [agg], Issue(agg, orientations.date_effet)
 
         return self.executer(acteur, memo, run)
 
@@ -384,6 +467,34 @@ class HlmApplication(Application[UUID]):
             raise Invalide("Unknown priority category code.", rule="R-PRIORITY-CATEGORIES",
                            details={"categories_inconnues": unknown})
 
+    def _verifier_saisie(self, valeurs: Situation | ChangementSituation) -> None:
+        """The checks of a situation's parts that need no state: the category codes; the
+        ground of R-RESOURCES-REQUERANT-ONLY given with its evidence and the evidence's
+        date, an evidence some version accepts for that ground, dated on or before today;
+        a birth date (m) of R-PRIORITY-CATEGORIES) on or before today."""
+        if valeurs.categories_prioritaires is not None:
+            self._verifier_categories(valeurs.categories_prioritaires)
+        donnes = [k for k in MOTIF if getattr(valeurs, k) is not None]
+        if donnes and len(donnes) < len(MOTIF):
+            raise Invalide("The ground, its evidence and the evidence's date go together.",
+                           rule=RESSOURCES_RULE,
+                           details={"champs": [k for k in MOTIF if k not in donnes]})
+        if (valeurs.motif_ressources_propres is not None and valeurs.justificatif is not None
+                and not justificatif_possible(valeurs.motif_ressources_propres,
+                                              valeurs.justificatif)):
+            raise Invalide("This evidence never attests this ground.", rule=RESSOURCES_RULE,
+                           details={"motif_ressources_propres": valeurs.motif_ressources_propres,
+                                    "justificatif": valeurs.justificatif,
+                                    "justificatifs": sorted(MATRICE[
+                                        valeurs.motif_ressources_propres])})
+        for champ, regle in (("date_justificatif", RESSOURCES_RULE),
+                             ("date_naissance", PRIORITIES_RULE)):
+            try:
+                self.verifier_passe(**{champ: getattr(valeurs, champ)})
+            except Invalide as exc:
+                exc.rule = regle
+                raise
+
     @staticmethod
     def cible_demande(demande: Demande) -> Cible:
         return Cible(organisation=demande.organisation)
@@ -393,7 +504,8 @@ class HlmApplication(Application[UUID]):
         """The registering organisation (the bailleur's org; none for admin) is recorded at
         filing: it alone, with admin, changes the demande afterwards."""
         self.verifier_passe(date_depot=depot.date_depot)
-        self._verifier_categories(depot.situation.categories_prioritaires)
+        self._verifier_saisie(depot.situation)
+        verifier_situation(depot.situation.champs(), categories_declarees=True)
 
         def run() -> tuple[list[Aggregate], Issue[Demande]]:
             existing = self._existe(demande_uuid(depot.numero_unique))
@@ -429,11 +541,13 @@ class HlmApplication(Application[UUID]):
                            memo: Memo | None = None, garde: Garde = libre
                            ) -> Issue[Demande] | Rejoue:
         self.verifier_passe(date=jour)
-        if changements.categories_prioritaires is not None:
-            self._verifier_categories(changements.categories_prioritaires)
+        self._verifier_saisie(changements)
 
         def run() -> tuple[list[Aggregate], Issue[Demande]]:
             demande = self.demande_gardee(demande_id, garde)
+            verifier_situation(
+                demande.situation_apres(jour, changements.champs()),
+                categories_declarees=changements.categories_prioritaires is not None)
             demande.modifier_situation(jour, changements.champs())
             return [demande], Issue(demande, max(jour, self._as_of(demande)))
 
@@ -462,7 +576,8 @@ class HlmApplication(Application[UUID]):
                 raise Conflit("Another demande has this numéro unique.",
                               code="NUMERO_UNIQUE_CONFLICT")
             situation = sep.situation or Situation.depuis({})
-            self._verifier_categories(situation.categories_prioritaires)
+            self._verifier_saisie(situation)
+            verifier_situation(situation.champs(), categories_declarees=True)
             nouvelle = actes.separer_vers_nouvelle_demande(
                 demande, sep.membre_id, sep.date_separation, sep.numero_unique, sep.date_depot,
                 situation.champs())
@@ -536,21 +651,39 @@ class HlmApplication(Application[UUID]):
         self.verifier_passe(date=jour)
 
         def run() -> tuple[list[Aggregate], Issue[Vacance]]:
-            vacance = self._vacance_gardee(vacance_id, garde)
+            vacance = self.vacance_par_id(vacance_id)
+            territoire = self.territoire(vacance.logement["territoire_id"])
+            # The préfet's réservataire may designate on the territory's vacancies (when the
+            # bailleur is enjoined: the vacancy decides); the check comes before any state.
+            garde(replace(self.cible_vacance(vacance),
+                          prefet_id=territoire.prefet_reservataire_id))
             demande = self.demande_par_id(demande_id)
             demande.verifier_active()
             if jour < demande.date_depot:
                 raise Invalide("The demande was not filed yet on that date.",
                                code="DATE_INCOHERENTE")
-            territoire = self.territoire(vacance.logement["territoire_id"])
             tardive = vacance.designer(acteur, str(demande.id), jour,
                                        demande.ressources_par_uc(jour),
-                                       territoire.seuil_pour(jour.year), self.today())
+                                       seuil_premier_quartile(
+                                           territoire, self.ile_de_france()
+                                           if territoire.ile_de_france else None, jour.year),
+                                       self.today(),
+                                       self._injonction(vacance, territoire, jour))
             demande.designee_sur(date_effet=jour, vacance_id=str(vacance.id),
                                  saisie_tardive=tardive)
             return [vacance, demande], self._issue_vacance(vacance)
 
         return self.executer(acteur, memo, run)
+
+    def _injonction(self, vacance: Vacance, territoire: Territoire,
+                    jour: date) -> InjonctionPrefet | None:
+        """The préfet's injunction against the bailleur on `jour`, for a hors-QPV logement
+        only (L441-1 al. 34: "logements ... situés en dehors des quartiers prioritaires")."""
+        if vacance.logement["qpv"]:
+            return None
+        depuis = self.injonction_en_cours(vacance.bailleur_id, territoire.territoire_id, jour)
+        return None if depuis is None else InjonctionPrefet(
+            depuis, territoire.prefet_reservataire_id)
 
     def decider(self, acteur: Acteur, vacance_id: str, date_commission: date,
                 decisions: Sequence[DecisionCommission], memo: Memo | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,14 +12,107 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.commandes import Situation
+from domain.commandes import CHAMPS_OPTIONNELS, Situation
 from domain.errors import Conflit, Invalide
 from domain.ids import demande_uuid
+from domain.rules.priorities import JEUNE_EX_ASE, JeuneAse, r_priority_categories
+from domain.rules.ressources import RULE_ID as RESSOURCES_RULE
+from domain.rules.ressources import (
+    Base,
+    BaseRessources,
+    Justificatif,
+    MotifRessourcesPropres,
+    r_resources_requerant_only,
+)
 from domain.rules.seniority import RULE_ID as SENIORITY_RULE
 from domain.rules.seniority import r_seniority_separation
 
-# The fields of a situation, as the events record them (in this order).
-SITUATION_FIELDS = tuple(f.name for f in fields(Situation))
+# The fields of a situation every event records (in this order); then, only when set, the
+# optional ones (`SITUATION_OPTIONNELS`): events recorded before them have none.
+SITUATION_FIELDS = tuple(f.name for f in fields(Situation) if f.name not in CHAMPS_OPTIONNELS)
+SITUATION_OPTIONNELS = CHAMPS_OPTIONNELS
+PRIORITIES_RULE = "R-PRIORITY-CATEGORIES"
+# R-RESOURCES-REQUERANT-ONLY: the consumption units of a requérant whose own resources
+# count when none are given: one, a person alone (the UC scale is not in the seeds, RULES.md
+# §7 item 8; docs/DECISIONS.md 14 bis).
+UC_PERSONNE_SEULE = Decimal(1)
+
+
+def _jour(valeur: date | str | None) -> date | None:
+    """A date of a situation: a `date` in the aggregate, ISO text in a read model's row."""
+    return date.fromisoformat(valeur) if isinstance(valeur, str) else valeur
+
+
+def base_ressources(situation: Mapping[str, Any], jour: date) -> BaseRessources:
+    """R-RESOURCES-REQUERANT-ONLY on `jour` (the decision's or the lease's date) for this
+    situation's ground and evidence; a ground without the requérant's own resources leaves
+    the household's."""
+    motif = situation.get("motif_ressources_propres")
+    justificatif = situation.get("justificatif")
+    if motif is None or justificatif is None or situation.get("ressources_requerant") is None:
+        return r_resources_requerant_only(None, None, None, jour)
+    return r_resources_requerant_only(
+        MotifRessourcesPropres(motif), Justificatif(justificatif),
+        _jour(situation.get("date_justificatif")), jour)
+
+
+def ressources_par_uc(situation: Mapping[str, Any], jour: date) -> Decimal | None:
+    """Resources per consumption unit on `jour`: the requérant's own when the rule gives
+    their basis, else the household's; None when they are not declared."""
+    if base_ressources(situation, jour).base == Base.REQUERANT:
+        ressources = situation["ressources_requerant"]
+        unites = situation.get("unites_consommation_requerant") or UC_PERSONNE_SEULE
+    else:
+        ressources, unites = situation["ressources_annuelles"], situation["unites_consommation"]
+    if ressources is None or not unites:
+        return None
+    return Decimal(ressources) / Decimal(unites)
+
+
+def jeune_ase(situation: Mapping[str, Any]) -> JeuneAse | None:
+    """The facts of m)'s limits in this situation; None when not recorded."""
+    naissance = _jour(situation.get("date_naissance"))
+    fin = _jour(situation.get("fin_prise_en_charge_ase"))
+    if naissance is None or fin is None:
+        return None
+    return JeuneAse(naissance, fin, bool(situation.get("mineur_emancipe")))
+
+
+def categories_en_vigueur(situation: Mapping[str, Any], jour: date) -> list[str]:
+    """R-PRIORITY-CATEGORIES on `jour` for this situation (m) with its limits)."""
+    return r_priority_categories(situation["categories_prioritaires"], jour,
+                                 jeune_ase(situation))
+
+
+def verifier_situation(situation: Mapping[str, Any], *, categories_declarees: bool) -> None:
+    """What a situation to record must hold beyond each field's own checks: a ground of
+    R-RESOURCES-REQUERANT-ONLY comes with the requérant's own resources; m) declared
+    (`categories_declarees`: the command gives the categories) comes with the facts its
+    limits need (docs/DECISIONS.md 14 ter). Raises Invalide (422) naming the rule."""
+    if (situation.get("motif_ressources_propres") is not None
+            and situation.get("ressources_requerant") is None):
+        raise Invalide("A ground for counting the requérant's own resources needs those "
+                       "resources (ressources_requerant).", rule=RESSOURCES_RULE,
+                       details={"champs": ["ressources_requerant"]})
+    if (categories_declarees and JEUNE_EX_ASE in situation["categories_prioritaires"]
+            and jeune_ase(situation) is None):
+        manquants = [k for k in ("date_naissance", "fin_prise_en_charge_ase")
+                     if situation.get(k) is None]
+        raise Invalide("Priority m) (JEUNE_EX_ASE) needs the birth date and the last day of "
+                       "the ASE care.", rule=PRIORITIES_RULE, details={"champs": manquants})
+    naissance = _jour(situation.get("date_naissance"))
+    fin = _jour(situation.get("fin_prise_en_charge_ase"))
+    if naissance is not None and fin is not None and fin < naissance:
+        raise Invalide("The ASE care cannot end before the birth date.", rule=PRIORITIES_RULE,
+                       details={"date_naissance": naissance.isoformat(),
+                                "fin_prise_en_charge_ase": fin.isoformat()})
+
+
+def situation_a_enregistrer(situation: Mapping[str, Any]) -> dict[str, Any]:
+    """The situation as an event records it: every field always recorded, then the
+    optional ones set."""
+    return {**{k: situation[k] for k in SITUATION_FIELDS},
+            **{k: situation[k] for k in SITUATION_OPTIONNELS if situation.get(k) is not None}}
 
 
 class StatutDemande(StrEnum):
@@ -112,16 +206,18 @@ class Demande(Aggregate):
         return current
 
     def ressources_par_uc(self, jour: date) -> Decimal | None:
-        s = self.situation_au(jour)
-        if s["ressources_annuelles"] is None or not s["unites_consommation"]:
-            return None
-        return Decimal(s["ressources_annuelles"]) / Decimal(s["unites_consommation"])
+        """Resources per consumption unit on `jour` (a designation's or a lease's date, for
+        the first-quartile test): the requérant's own when R-RESOURCES-REQUERANT-ONLY
+        gives that basis on `jour`, else the household's."""
+        return ressources_par_uc(self.situation_au(jour), jour)
+
+    def base_ressources(self, jour: date) -> BaseRessources:
+        return base_ressources(self.situation_au(jour), jour)
 
     def filing_payload(self) -> dict[str, Any]:
         first = self.situations[0]
         return {"numero_unique": self.numero_unique, "date_depot": self.date_depot,
-                "demandeur_id": self.demandeur_id,
-                **{k: first[k] for k in SITUATION_FIELDS}}
+                "demandeur_id": self.demandeur_id, **situation_a_enregistrer(first)}
 
     def verifier_active(self) -> None:
         if self.statut != StatutDemande.ACTIVE:
@@ -133,6 +229,14 @@ class Demande(Aggregate):
 
     # --- commands ------------------------------------------------------------------------
 
+    def situation_apres(self, jour: date, changements: Mapping[str, Any]) -> dict[str, Any]:
+        """The situation a change dated `jour` records: the one in force then with the
+        changes (an optional part changed to None is withdrawn)."""
+        base = dict(self.situation_au(jour))
+        base.update({k: v for k, v in changements.items()
+                     if k in SITUATION_FIELDS or k in SITUATION_OPTIONNELS})
+        return situation_a_enregistrer(base)
+
     def modifier_situation(self, jour: date, changements: dict[str, Any]) -> None:
         # A closed demande still takes corrections of the period it was active (a resource
         # amount corrected after the lease): only changes dated after its end are refused.
@@ -141,10 +245,7 @@ class Demande(Aggregate):
         if jour < self.date_depot:
             raise Invalide("A change of situation cannot precede the filing.",
                            details={"date": jour.isoformat()})
-        base = dict(self.situation_au(jour))
-        base.update({k: v for k, v in changements.items() if k in SITUATION_FIELDS})
-        base["date_effet"] = jour
-        self._situation_modifiee(jour, {k: base[k] for k in SITUATION_FIELDS})
+        self._situation_modifiee(jour, self.situation_apres(jour, changements))
 
     @event("SituationModifiee")
     def _situation_modifiee(self, date_effet: date, situation: dict[str, Any]) -> None:

@@ -30,3 +30,7 @@ def demande_uuid(numero_unique: str) -> UUID:
 
 def vacance_uuid(logement_id: str, date_information: date) -> UUID:
     return uuid5(NAMESPACE, f"vacance/{logement_id}/{date_information.isoformat()}")
+
+
+def region_uuid(region_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"region/{region_id}")

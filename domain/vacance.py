@@ -61,7 +61,7 @@ FAILED = frozenset({StatutDesignation.NON_ATTRIBUEE, StatutDesignation.IRRECEVAB
 LIVE_ATTRIBUTION = frozenset({StatutDesignation.ATTRIBUEE,
                               StatutDesignation.ATTRIBUEE_SOUS_CONDITION})
 ROLE_OF = {Designataire.RESERVATAIRE: Role.RESERVATAIRE, Designataire.BAILLEUR: Role.BAILLEUR,
-           Designataire.MAIRE: Role.COMMUNE}
+           Designataire.MAIRE: Role.COMMUNE, Designataire.PREFET: Role.RESERVATAIRE}
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,17 @@ class Tour:
            regle: str | None = None) -> Tour:
         # The events hold the designataire's plain text: the turn holds the member.
         return cls(Designataire(designataire), depuis, motif, regle)
+
+
+@dataclass(frozen=True)
+class InjonctionPrefet:
+    """The préfet's injunction running against a vacancy's bailleur on a day
+    (R-6-MONTH-FLUX-INJUNCTION), as the application knows it: since when, and the
+    réservataire that acts for the State on the territory (None: none recorded, so only an
+    administrator can designate for the préfet)."""
+
+    depuis: date
+    prefet: str | None
 
 
 class Acteur:
@@ -118,6 +129,11 @@ class Vacance(Aggregate):
             organisation: str | None
             saisie_tardive: bool
 
+        class CandidatDesignePrefet(Aggregate.Event):
+            date_effet: date
+            demande_id: str
+            organisation: str | None
+
         class DecisionsCommissionEnregistrees(Aggregate.Event):
             date_effet: date
             decisions: list[dict[str, Any]]
@@ -153,8 +169,10 @@ class Vacance(Aggregate):
         return cls(
             logement_id=logement_id,
             date_information=date_information,
-            logement={k: logement[k] for k in ("bailleur_id", "territoire_id", "commune",
-                                               "qpv", "zone_tendue", "reservataire_id")},
+            # A description without the ZUS flags (R-QPV-ASSIMILATION-ZUS) reads as neither.
+            logement={k: logement.get(k) for k in ("bailleur_id", "territoire_id", "commune",
+                                                   "qpv", "zone_tendue", "reservataire_id",
+                                                   "ancienne_zus", "sortie_qpv_le")},
             designataire=Designataire.RESERVATAIRE if reserve else Designataire.BAILLEUR,
             date_limite_designation=limite,
         )
@@ -241,15 +259,23 @@ class Vacance(Aggregate):
         ressources_par_uc: Decimal | None,
         seuil: Decimal | None,
         aujourdhui: date | None = None,
+        injonction: InjonctionPrefet | None = None,
     ) -> bool:
         """Designates the demande; answers whether the entry is late (saisie tardive): dated
         on or before the réservataire's deadline but recorded after it. Such an act is
-        judged as of its business date, so it is accepted only if it was possible then."""
+        judged as of its business date, so it is accepted only if it was possible then.
+
+        `injonction`: the préfet's injunction running on `jour` against the bailleur, for a
+        hors-QPV logement (R-6-MONTH-FLUX-INJUNCTION, L441-1 al. 34): the préfet alone
+        designates then, outside the turns (its candidates are neither the réservataire's
+        nor the bailleur's)."""
         self.verifier_ouverte()
         if jour < self.date_information:
             raise Invalide("A designation cannot precede the vacancy's information date.",
                            code="DATE_INCOHERENTE",
                            details={"date_information": self.date_information.isoformat()})
+        if injonction is not None:
+            return self._designer_prefet(acteur, demande_id, jour, injonction)
         tour = self.tours[-1]
         if (acteur.role == "reservataire" and acteur.org == self.reservataire_id
                 and tour.designataire == Designataire.RESERVATAIRE
@@ -269,10 +295,7 @@ class Vacance(Aggregate):
                 f"The {designataire} designates on this vacancy now.",
                 details={"designataire": designataire},
             )
-        if demande_id in self.designations and self.designations[demande_id]["statut"] not in (
-                StatutDesignation.RETIREE,):
-            raise Conflit("This demande is already designated on this vacancy.",
-                          code="DEJA_DESIGNEE", details={"demande_id": demande_id})
+        self._verifier_nouvelle(demande_id)
         if designataire == Designataire.MAIRE:
             if seuil is None:
                 raise Conflit("No first-quartile threshold is published for this territory.",
@@ -291,8 +314,34 @@ class Vacance(Aggregate):
             self._tour_passe(jour, designataire, "delai_expire", "R-RESERVATAIRE-DELAI-1-MOIS")
         tardive = bool(aujourdhui and self.date_limite_designation
                        and jour <= self.date_limite_designation < aujourdhui)
-        self._candidat_designe(jour, demande_id, designataire, org, tardive)
+        self._candidat_designe_tour(jour, demande_id, designataire, org, tardive)
         return tardive
+
+    def _verifier_nouvelle(self, demande_id: str) -> None:
+        if demande_id in self.designations and self.designations[demande_id]["statut"] not in (
+                StatutDesignation.RETIREE,):
+            raise Conflit("This demande is already designated on this vacancy.",
+                          code="DEJA_DESIGNEE", details={"demande_id": demande_id})
+
+    def _designer_prefet(self, acteur: Acteur, demande_id: str, jour: date,
+                         injonction: InjonctionPrefet) -> bool:
+        if acteur.role != "admin" and (acteur.role != ROLE_OF[Designataire.PREFET]
+                                       or acteur.org != injonction.prefet
+                                       or injonction.prefet is None):
+            raise Interdit(
+                "The bailleur is under the préfet's injunction: the préfet designates on its "
+                "hors-QPV vacancies.",
+                details={"designataire": Designataire.PREFET},
+                rule="R-6-MONTH-FLUX-INJUNCTION")
+        self._verifier_nouvelle(demande_id)
+        self._candidat_designe_prefet(jour, demande_id, injonction.prefet)
+        return False  # no deadline binds the préfet: never a late entry
+
+    @event("CandidatDesignePrefet")
+    def _candidat_designe_prefet(self, date_effet: date, demande_id: str,
+                                 organisation: str | None) -> None:
+        self._candidat_designe(date_effet, demande_id, Designataire.PREFET, organisation,
+                               False, tour=None)
 
     @event("TourDeDesignationPasse")
     def _tour_passe(self, date_effet: date, designataire: str, motif: str,
@@ -300,12 +349,19 @@ class Vacance(Aggregate):
         self.tours.append(Tour.de(designataire, date_effet, motif, regle))
 
     @event("CandidatDesigne")
+    def _candidat_designe_tour(self, date_effet: date, demande_id: str, par: str,
+                               organisation: str | None, saisie_tardive: bool = False) -> None:
+        self._candidat_designe(date_effet, demande_id, par, organisation, saisie_tardive,
+                               self._tour_courant())
+
     def _candidat_designe(self, date_effet: date, demande_id: str, par: str,
-                          organisation: str | None, saisie_tardive: bool = False) -> None:
+                          organisation: str | None, saisie_tardive: bool,
+                          tour: int | None) -> None:
+        # `tour` None: the préfet's candidate, outside the turns of designation.
         self.designations[demande_id] = {
             "demande_id": demande_id, "date": date_effet, "par": par,
             "organisation": organisation, "saisie_tardive": saisie_tardive,
-            "tour": self._tour_courant(), "statut": StatutDesignation.DESIGNEE,
+            "tour": tour, "statut": StatutDesignation.DESIGNEE,
             "decision": None, "rang": None, "motif": None, "votes": None,
             "departage_maire": False, "date_commission": None, "refus": None, "retrait": None,
         }

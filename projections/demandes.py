@@ -4,8 +4,10 @@ On each event of a demande, its business-time timeline is recomputed from the ag
 state (one row per interval between the dates at which something changes) and replaces the
 rows believed so far. A read at (as_of, known_at) is one indexed row; what depends on the
 read date itself is computed at read time: `anciennete_jours`, and `categories_en_vigueur`
-(R-PRIORITY-CATEGORIES: a category counts from the day the law lists it, a date that is
-not one of the demande's own).
+(R-PRIORITY-CATEGORIES: a category counts from the day the law lists it, and m) within
+limits that run on the person's age, dates that are not the demande's own). The basis of
+resources (R-RESOURCES-REQUERANT-ONLY) changes with the law and the evidence's date: for a
+demande with a ground, those days are breakpoints of its timeline.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from datetime import date
 from typing import Any
 
 from domain.application import HlmApplication
-from domain.demande import Demande
-from domain.rules.priorities import r_priority_categories
+from domain.demande import Demande, categories_en_vigueur
+from domain.rules.ressources import bascules
 from domain.serialisation import to_json
 from projections.aggregates import AggregateCache
 from projections.bitemporal import Timelines, position_at, read_timeline
@@ -35,12 +37,18 @@ def breakpoints(demande: Demande) -> list[date]:
     points = {demande.date_depot, *(s["date_effet"] for s in demande.situations)}
     if demande.date_fin is not None:
         points.add(demande.date_fin)
-    return sorted(points)
+    if any(s.get("motif_ressources_propres") for s in demande.situations):
+        # R-RESOURCES-REQUERANT-ONLY: the basis may change on these days with no act.
+        points.update(s["date_justificatif"] for s in demande.situations
+                      if s.get("date_justificatif"))
+        points.update(bascules())
+    return sorted(p for p in points if p >= demande.date_depot)
 
 
 class DemandesView(TablesView):
     name = "demandes"
     ddl = DDL
+    forme = 2  # 2: base_ressources, the requérant's own resources, m)'s facts
 
     def __init__(self, app: HlmApplication) -> None:
         self.aggregates = AggregateCache(app)
@@ -69,7 +77,7 @@ def lire_demande(cur: Cursor, demande_id: str, as_of: date,
     if etat is None:
         return None
     etat["anciennete_jours"] = max(0, (as_of - date.fromisoformat(etat["date_anciennete"])).days)
-    etat["categories_en_vigueur"] = r_priority_categories(etat["categories_prioritaires"], as_of)
+    etat["categories_en_vigueur"] = categories_en_vigueur(etat, as_of)
     etat["as_of"] = as_of.isoformat()
     return etat
 

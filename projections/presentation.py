@@ -13,10 +13,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.demande import Demande, StatutDemande
-from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
-from domain.rules.priorities import r_priority_categories
-from domain.rules.quotas import r_semester_report_due
+from domain.demande import (
+    SITUATION_OPTIONNELS,
+    Demande,
+    StatutDemande,
+    base_ressources,
+    categories_en_vigueur,
+)
+from domain.referentiel import (
+    HORS_QPV,
+    REGION_ILE_DE_FRANCE,
+    Bailleur,
+    Logement,
+    Region,
+    Reservataire,
+    Territoire,
+)
+from domain.rules.quotas import r_cia_bailleur_distribution, r_semester_report_due
 from domain.rules.seniority import RULE_ID as SENIORITY_RULE
 from domain.vacance import Vacance
 
@@ -36,9 +49,47 @@ def vue_territoire(territoire: Territoire) -> dict[str, Any]:
         "nom": territoire.nom,
         "soumis_mixite_depuis": territoire.soumis_mixite_depuis,
         "ile_de_france": territoire.ile_de_france,
+        "prefet_reservataire_id": territoire.prefet_reservataire_id,
         "seuils": [territoire.seuils[y] for y in sorted(territoire.seuils)],
         "objectifs": list(territoire.objectifs.values()),
+        "cias": [_cia(territoire, c) for c in territoire.cias],
+        "orientations": territoire.orientations,
     }
+
+
+def _cia(territoire: Territoire, cia: dict[str, Any]) -> dict[str, Any]:
+    """A CIA as recorded, with the check of R-CIA-BAILLEUR-DISTRIBUTION on the territory
+    as known: its objectives weighted by the expected leases, and the territory's rate on
+    its date (R-QUOTA-RATE-ADAPTATION)."""
+    repartition = r_cia_bailleur_distribution(
+        [(o["taux_hors_qpv_premier_quartile"], o["base_hors_qpv"]) for o in cia["objectifs"]],
+        territoire.taux_au(HORS_QPV, cia["date_effet"]))
+    pondere = repartition.taux_pondere
+    return {**cia,
+            "taux_pondere_hors_qpv": None if pondere is None else round(pondere, 4),
+            "taux_territoire_hors_qpv": repartition.taux_territoire}
+
+
+def vue_cia(territoire: Territoire, date_effet: date) -> dict[str, Any]:
+    """The CIA that takes effect on `date_effet` (R-CIA-BAILLEUR-DISTRIBUTION)."""
+    cia = next(c for c in territoire.cias if c["date_effet"] == date_effet)
+    return {"territoire_id": territoire.territoire_id, **_cia(territoire, cia)}
+
+
+def vue_orientations(territoire: Territoire, date_effet: date) -> dict[str, Any]:
+    """The CIL's orientations that take effect on `date_effet` (R-QUOTA-RATE-ADAPTATION)."""
+    return {"territoire_id": territoire.territoire_id,
+            **next(o for o in territoire.orientations if o["date_effet"] == date_effet)}
+
+
+def vue_region(region: Region | None) -> dict[str, Any]:
+    """Île-de-France's thresholds by year (R-Q1-THRESHOLD; none before one is published)."""
+    return {"region_id": REGION_ILE_DE_FRANCE,
+            "seuils": [] if region is None else [region.seuils[y] for y in sorted(region.seuils)]}
+
+
+def vue_seuil_regional(region: Region, annee: int) -> dict[str, Any]:
+    return {"region_id": region.region_id, **region.seuils[annee]}
 
 
 def vue_seuil(territoire: Territoire, annee: int) -> dict[str, Any]:
@@ -61,12 +112,15 @@ def vue_logement(logement: Logement, jour: date | None = None) -> dict[str, Any]
 
 def vue_demande(demande: Demande, as_of: date) -> dict[str, Any]:
     """The demande on `as_of`: its situation then, its seniority counted to that day
-    (R-SENIORITY-SEPARATION names where a kept seniority comes from), the priority
-    categories in force then (R-PRIORITY-CATEGORIES); an end dated later shows as active."""
+    (R-SENIORITY-SEPARATION names where a kept seniority comes from), whose resources count
+    then and the resources per unit they give (R-RESOURCES-REQUERANT-ONLY), the priority
+    categories in force then (R-PRIORITY-CATEGORIES, m) within its limits); an end dated
+    later shows as active."""
     s = demande.situation_au(as_of)
     statut = (demande.statut if demande.date_fin is None or demande.date_fin <= as_of
               else StatutDemande.ACTIVE)
     per_uc = demande.ressources_par_uc(as_of)
+    base = base_ressources(s, as_of)
     return {
         "demande_id": str(demande.id),
         "numero_unique": demande.numero_unique,
@@ -83,9 +137,13 @@ def vue_demande(demande: Demande, as_of: date) -> dict[str, Any]:
         "ressources_annuelles": s["ressources_annuelles"],
         "unites_consommation": s["unites_consommation"],
         "ressources_par_uc": per_uc.quantize(Decimal("0.01")) if per_uc is not None else None,
+        "base_ressources": {"base": base.base, "regle": base.regle,
+                            "annee_reference": base.annee_reference},
+        # The optional parts (null: not recorded), events recorded before them included.
+        **{k: s.get(k) for k in SITUATION_OPTIONNELS},
         "dalo": s["dalo"],
         "categories_prioritaires": s["categories_prioritaires"],
-        "categories_en_vigueur": r_priority_categories(s["categories_prioritaires"], as_of),
+        "categories_en_vigueur": categories_en_vigueur(s, as_of),
         "personnes_a_loger": s["personnes_a_loger"],
         "relogement_renouvellement_urbain": s["relogement_renouvellement_urbain"],
         "motif_radiation": demande.motif_radiation if statut == StatutDemande.RADIEE
@@ -96,6 +154,10 @@ def vue_demande(demande: Demande, as_of: date) -> dict[str, Any]:
     }
 
 
+VACANCE_LOGEMENT = ("bailleur_id", "territoire_id", "commune", "qpv", "zone_tendue",
+                    "reservataire_id")
+
+
 def vue_vacance(vacance: Vacance, jour: date) -> dict[str, Any]:
     """The cycle as it stands on `jour`: who designates then (the one-month deadline of
     R-RESERVATAIRE-DELAI-1-MOIS included), every turn, designation and the lease."""
@@ -104,7 +166,9 @@ def vue_vacance(vacance: Vacance, jour: date) -> dict[str, Any]:
     return {
         "vacance_id": str(vacance.id),
         "logement_id": vacance.logement_id,
-        **vacance.logement,
+        # The logement's attributes at the information date as the vacancy shows them; the
+        # ZUS flags it also keeps (R-QPV-ASSIMILATION-ZUS) serve the quotas only.
+        **{k: vacance.logement[k] for k in VACANCE_LOGEMENT},
         "date_information": vacance.date_information,
         "designataire": designataire,
         "organisation_designataire": vacance.organisation_du(designataire)

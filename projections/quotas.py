@@ -29,11 +29,19 @@ from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from domain.application import HlmApplication
-from domain.demande import Demande
-from domain.ids import reservataire_uuid, territoire_uuid
-from domain.referentiel import Bailleur, Reservataire, Territoire
+from domain.demande import Demande, categories_en_vigueur
+from domain.ids import region_uuid, reservataire_uuid, territoire_uuid
+from domain.referentiel import (
+    HORS_QPV,
+    QPV,
+    REGION_ILE_DE_FRANCE,
+    Bailleur,
+    Region,
+    Reservataire,
+    Territoire,
+    seuil_premier_quartile,
+)
 from domain.rules.cycle import Designataire
-from domain.rules.priorities import r_priority_categories
 from domain.rules.quotas import (
     AUCUN,
     TAUX_DALO,
@@ -51,11 +59,15 @@ from domain.rules.quotas import (
     periode_semestre,
     r_6_month_flux_injunction_etat,
     r_collectivite_25_dalo,
+    r_essential_workers_objective,
     r_gov_statistics,
+    r_injunction_attributions,
     r_nonreserve_25_dalo,
     r_prefet_substitution,
+    r_qpv_assimilation_zus,
     r_quota_hors_qpv_q1_25,
     r_quota_qpv_50,
+    r_sapeur_pompier_objective,
     taux,
 )
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
@@ -83,6 +95,11 @@ class FaitBail(NamedTuple):
     prioritaire: int
     pool_bailleur: int
     quartile_inconnu: int  # no threshold for the year, or resources undeclared
+    # The préfet's candidate under injunction (R-6-MONTH-FLUX-INJUNCTION): neither the
+    # bailleur's pool nor the réservataire's own.
+    prefet: int
+    date_designation: str  # ISO date: the injunction judges the designation's day
+    qpv_mixite: int  # QPV for al. 24-27 (R-QPV-ASSIMILATION-ZUS); `qpv` is the real flag
 
 
 COLUMNS = FaitBail._fields
@@ -92,7 +109,8 @@ DDL = (
     "reservataire_type TEXT, date_signature TEXT NOT NULL, qpv INTEGER NOT NULL, "
     "premier_quartile INTEGER NOT NULL, reloge INTEGER NOT NULL, dalo INTEGER NOT NULL, "
     "prioritaire INTEGER NOT NULL, pool_bailleur INTEGER NOT NULL, "
-    "quartile_inconnu INTEGER NOT NULL, recorded_from BIGINT NOT NULL, superseded_at BIGINT)",
+    "quartile_inconnu INTEGER NOT NULL, prefet INTEGER NOT NULL, date_designation TEXT NOT "
+    "NULL, qpv_mixite INTEGER NOT NULL, recorded_from BIGINT NOT NULL, superseded_at BIGINT)",
     "CREATE INDEX IF NOT EXISTS pv_baux_bailleur ON pv_baux (bailleur_id, territoire_id, "
     "date_signature)",
     "CREATE INDEX IF NOT EXISTS pv_baux_reservataire ON pv_baux (reservataire_id, "
@@ -103,62 +121,81 @@ DDL = (
 
 
 def premier_quartile(demande: Demande, territoire: Territoire | None,
-                     jour: date) -> bool | None:
-    """R-Q1-THRESHOLD: resources per consumption unit on `jour` strictly below the
-    territory's threshold for that year; None when either is unknown (the quotas count
-    it apart, `quartile_inconnu`, DECISIONS §20; the event stream publishes it as
-    unknown)."""
+                     jour: date, region: Region | None = None) -> bool | None:
+    """R-Q1-THRESHOLD: resources per consumption unit on `jour` (the requérant's own when
+    R-RESOURCES-REQUERANT-ONLY gives that basis on `jour`) strictly below the
+    territory's threshold for that year (in Île-de-France the region's: `region`); None
+    when either is unknown (the quotas count it apart, `quartile_inconnu`, DECISIONS §20;
+    the event stream publishes it as unknown)."""
     per_uc = demande.ressources_par_uc(jour)
-    seuil = territoire.seuil_pour(jour.year) if isinstance(territoire, Territoire) else None
+    seuil = seuil_premier_quartile(
+        territoire if isinstance(territoire, Territoire) else None,
+        region if isinstance(region, Region) else None, jour.year)
     return None if per_uc is None or seuil is None else per_uc < seuil
 
 
 def drapeaux_menage(situation: dict[str, Any], jour: date) -> dict[str, bool]:
     """The household flags the quota rules need on `jour` (DALO, a priority category in
-    force: R-PRIORITY-CATEGORIES, relogé: R-QUOTA-HORS-QPV-Q1-25), never the values they
-    derive from."""
+    force: R-PRIORITY-CATEGORIES, m) only within its age and three-year limits; relogé:
+    R-QUOTA-HORS-QPV-Q1-25), never the values they derive from."""
     return {
         "dalo": bool(situation["dalo"]),
-        "prioritaire": bool(r_priority_categories(situation["categories_prioritaires"], jour)),
+        "prioritaire": bool(categories_en_vigueur(situation, jour)),
         "relogement_renouvellement_urbain": bool(situation["relogement_renouvellement_urbain"]),
     }
 
 
 def fait_bail(vacance: Vacance, demande: Demande, territoire: Territoire | None,
-              reservataire: Reservataire | None) -> FaitBail:
+              reservataire: Reservataire | None, region: Region | None = None,
+              v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> FaitBail:
     """The lease fact of a vacancy whose lease is signed, from the current states of the
-    vacancy, the household's demande, the logement's territory and its réservataire."""
+    vacancy, the household's demande, the logement's territory and its réservataire, and
+    Île-de-France's thresholds (`region`). `qpv_mixite`: QPV for the mix rules at the lease
+    date (R-QPV-ASSIMILATION-ZUS; the ZUS flags of a vacancy recorded before them read as
+    unset)."""
     bail = vacance.bail
     assert bail is not None
     jour: date = bail["date_signature"]
     drapeaux = drapeaux_menage(demande.situation_au(jour), jour)
     reservataire_id = vacance.reservataire_id
-    par = vacance.designations[bail["demande_id"]]["par"]
-    quartile = premier_quartile(demande, territoire, jour)
+    designation = vacance.designations[bail["demande_id"]]
+    par = designation["par"]
+    prefet = par == Designataire.PREFET
+    quartile = premier_quartile(demande, territoire, jour, region)
+    qpv = int(bool(vacance.logement["qpv"]))
+    logement = vacance.logement
+    qpv_mixite = int(r_qpv_assimilation_zus(
+        bool(qpv), bool(logement.get("ancienne_zus", False)), logement.get("sortie_qpv_le"),
+        jour, v20_effective_from))
     return FaitBail(
         str(vacance.id), bail["demande_id"], vacance.bailleur_id,
         vacance.logement["territoire_id"], reservataire_id,
         reservataire.type if isinstance(reservataire, Reservataire) else None,
-        jour.isoformat(), int(bool(vacance.logement["qpv"])),
+        jour.isoformat(), qpv,
         int(bool(quartile)),
         int(drapeaux["relogement_renouvellement_urbain"]), int(drapeaux["dalo"]),
         int(drapeaux["prioritaire"]),
-        int(reservataire_id is None or par != Designataire.RESERVATAIRE),
+        int(not prefet and (reservataire_id is None or par != Designataire.RESERVATAIRE)),
         int(quartile is None),
+        int(prefet), designation["date"].isoformat(), qpv_mixite,
     )
 
 
 class QuotasView(TablesView):
     """`pv_baux`: whenever an input of a lease fact changes (the lease itself, the
-    household's demande, a threshold of the territory, the réservataire), the fact is
+    household's demande, a threshold of the territory or, for an Île-de-France one, of the
+    region, the territory entering or leaving Île-de-France, the réservataire), the fact is
     recomputed with `fait_bail` and supersedes the row believed so far if it differs."""
 
     name = "quotas"
     ddl = DDL
-    forme = 2  # quartile_inconnu
+    # 2: quartile_inconnu; 3: prefet, date_designation, qpv_mixite; 4: premier_quartile on
+    # the requérant's own resources (R-RESOURCES-REQUERANT-ONLY), prioritaire with m)'s limits
+    forme = 4
 
     def __init__(self, app: HlmApplication) -> None:
         self.aggregates = AggregateCache(app)
+        self.v20_effective_from = app.v20_effective_from
 
     def apply(self, cur: Cursor, event: Any, position: int) -> None:
         aggregate = self.aggregates.after(event)
@@ -170,9 +207,26 @@ class QuotasView(TablesView):
         elif isinstance(event, Territoire.SeuilPremierQuartilePublie):
             self._refresh_where(cur, "territoire_id = ? AND date_signature >= ?",
                                 (aggregate.territoire_id, f"{event.annee}-01-01"), position)
+        elif isinstance(event, Territoire.Modifie):
+            # Whether it is in Île-de-France decides whose threshold its leases take.
+            self._refresh_where(cur, "territoire_id = ?", (aggregate.territoire_id,),
+                                position)
+        elif isinstance(event, Region.SeuilPremierQuartilePublie):
+            self._refresh_ile_de_france(cur, f"{event.annee}-01-01", position)
         elif isinstance(aggregate, Reservataire):
             self._refresh_where(cur, "reservataire_id = ?", (aggregate.reservataire_id,),
                                 position)
+
+    def _refresh_ile_de_france(self, cur: Cursor, debut: str, position: int) -> None:
+        """The leases from `debut` on every Île-de-France territoire (as known at
+        `position`): a regional threshold holds for each of them (R-Q1-THRESHOLD)."""
+        cur.execute("SELECT DISTINCT territoire_id FROM pv_baux WHERE date_signature >= ? "
+                    "AND superseded_at IS NULL", (debut,))
+        for (territoire_id,) in cur.fetchall():
+            territoire = self.aggregates.state(territoire_uuid(territoire_id), position)
+            if isinstance(territoire, Territoire) and territoire.ile_de_france:
+                self._refresh_where(cur, "territoire_id = ? AND date_signature >= ?",
+                                    (territoire_id, debut), position)
 
     def _refresh_where(self, cur: Cursor, where: str, params: tuple[Any, ...],
                        position: int) -> None:
@@ -206,13 +260,18 @@ class QuotasView(TablesView):
         bail = vacance.bail
         assert bail is not None
         reservataire_id = vacance.reservataire_id
+        territoire = self.aggregates.state(territoire_uuid(vacance.logement["territoire_id"]),
+                                           position)
         return fait_bail(
             vacance,
             cast(Demande, self.aggregates.state(UUID(bail["demande_id"]), position)),
-            self.aggregates.state(territoire_uuid(vacance.logement["territoire_id"]),
-                                  position),
+            territoire,
             self.aggregates.state(reservataire_uuid(reservataire_id), position)
             if reservataire_id else None,
+            # Île-de-France's thresholds, for its territoires only: no query else.
+            self.aggregates.state(region_uuid(REGION_ILE_DE_FRANCE), position)
+            if isinstance(territoire, Territoire) and territoire.ile_de_france else None,
+            self.v20_effective_from,
         )
 
 
@@ -294,14 +353,17 @@ def injonctions(baux: Sequence[BailHorsQpv], bailleur: Bailleur | None,
                 jour: date, v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
                 ) -> list[Injonction]:
     """R-6-MONTH-FLUX-INJUNCTION up to `jour` from the bailleur's hors-QPV leases on the
-    territory, its transmitted reports and the objective fixed to it on each day: its CIA
-    objective of the year (R-CIA-BAILLEUR-DISTRIBUTION), else 25 % once the CIA and the
+    territory, its transmitted reports and the objective fixed to it on each day: the one
+    in force that day, of its CIA or of its year (R-CIA-BAILLEUR-DISTRIBUTION), else the
+    territory's rate (25 %, or the CIL's: R-QUOTA-RATE-ADAPTATION) once the CIA and the
     notified objectives are overdue (R-CIA-ABSENCE-DEFAULT-OBJECTIVES), else none."""
     soumis = territoire.soumis_mixite_depuis if territoire is not None else None
 
     def objectif(t: date) -> Decimal | None:
-        cia = territoire.objectifs_de(bailleur_id, t.year) if territoire else None
-        return objectif_fixe_au_bailleur(cia, soumis, t)
+        if territoire is None:
+            return objectif_fixe_au_bailleur(None, soumis, t)
+        return objectif_fixe_au_bailleur(territoire.objectifs_au(bailleur_id, t), soumis, t,
+                                         territoire.taux_au(HORS_QPV, t))
 
     transmis = bailleur.transmissions_de(territoire_id) if bailleur is not None else {}
     return r_6_month_flux_injunction_etat(baux, transmis, objectif,
@@ -310,27 +372,40 @@ def injonctions(baux: Sequence[BailHorsQpv], bailleur: Bailleur | None,
 
 
 def bail_hors_qpv(date_signature: str, premier_quartile: int, reloge: int,
-                  quartile_inconnu: int) -> BailHorsQpv:
+                  quartile_inconnu: int, date_designation: str, prefet: int,
+                  vacance_id: str) -> BailHorsQpv:
     eligible = bool(premier_quartile or reloge) or (None if quartile_inconnu else False)
-    return BailHorsQpv(date.fromisoformat(date_signature), eligible)
+    return BailHorsQpv(date.fromisoformat(date_signature), eligible,
+                       date.fromisoformat(date_designation), bool(prefet), vacance_id)
 
 
 def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire_id: str,
                      annee: int, as_of: date, comptes: ComptesBailleur,
                      v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM,
-                     suivi: Sequence[Injonction] = ()) -> dict[str, Any]:
+                     suivi: Sequence[Injonction] = (),
+                     baux: Sequence[BailHorsQpv] = ()) -> dict[str, Any]:
     """R-QUOTA-HORS-QPV-Q1-25, R-QUOTA-QPV-50, R-NONRESERVE-25-DALO, R-PREFET-SUBSTITUTION
     (v15-v19) and the six-month flux of R-6-MONTH-FLUX-INJUNCTION (v20) for one bailleur on
     one territory and year, up to `as_of`, from the counts over each rule's dates and the
-    territory as known (its CIA objectives: R-CIA-BAILLEUR-DISTRIBUTION). `suivi`: the
+    territory as known: the objectives in force on the last day counted, `min(as_of,
+    31 December)`: those fixed to the bailleur (R-CIA-BAILLEUR-DISTRIBUTION), else the
+    territory's rates (R-QUOTA-RATE-ADAPTATION), and the CIA's declared objectives
+    (R-ESSENTIAL-WORKERS-OBJECTIVE, R-SAPEUR-POMPIER-OBJECTIVE). `suivi`: the
     injunctions up to the year's end (`injonctions`); the last one started by then is
-    shown, `injonction` true while it runs on that day."""
+    shown, `injonction` true while it runs on that day; `baux`: the hors-QPV leases it was
+    computed from (the préfet's attributions of the year and the acts flagged)."""
     periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
     six = periode_semestre(annee, as_of)
-    cia = territoire.objectifs_de(bailleur_id, annee) if territoire else None
+    jour = periode_annee(annee, as_of).fin
     soumis = _soumis(territoire)
-    obj_hors, obj_qpv = objectifs_bailleur(cia, periodes.hors_qpv if soumis else None,
-                                           periodes.qpv if soumis else None)
+    if territoire is not None:
+        obj_hors, obj_qpv = objectifs_bailleur(
+            territoire.objectifs_au(bailleur_id, jour), periodes.hors_qpv if soumis else None,
+            periodes.qpv if soumis else None, territoire.taux_au(HORS_QPV, jour),
+            territoire.taux_au(QPV, jour))
+    else:
+        obj_hors = obj_qpv = None
+    cia = territoire.cia_au(jour) if territoire is not None and soumis else None
     semestre = periodes.semestre if soumis else None
     substitution = periodes.substitution if soumis else None
     obj_pool = TAUX_DALO if periodes.non_reserves is not None else None
@@ -355,6 +430,18 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
                      if derniere and derniere.levee_le else None},
         "substitution_prefet": None if logements_prefet is None else {
             "regle": "R-PREFET-SUBSTITUTION", "logements": logements_prefet},
+        "attributions_prefet": r_injunction_attributions(
+            baux, suivi, periode_en_vigueur("R-6-MONTH-FLUX-INJUNCTION",
+                                            periode_annee(annee, as_of),
+                                            territoire.soumis_mixite_depuis,
+                                            v20_effective_from)
+            if territoire is not None and soumis else None),
+        "travailleurs_essentiels": r_essential_workers_objective(
+            cia["objectif_travailleurs_essentiels"] if cia else None, jour if soumis else None,
+            v20_effective_from),
+        "sapeurs_pompiers": r_sapeur_pompier_objective(
+            cia["objectif_sapeurs_pompiers"] if cia else None, jour if soumis else None,
+            v20_effective_from),
     }
 
 
@@ -407,11 +494,13 @@ def quotas_bailleur(cur: Cursor, territoire: Territoire | None, bailleur: Baille
     comptes = comptes_bailleur(cur, periodes_bailleur(territoire, annee, as_of,
                                                       v20_effective_from),
                                bailleur_id, territoire_id, position)
+    fin = periode_annee(annee, as_of).fin
+    baux = baux_hors_qpv(cur, bailleur_id, territoire_id,
+                         debut_injonction(territoire, v20_effective_from), fin, position)
     return figures_bailleur(territoire, bailleur_id, territoire_id, annee, as_of, comptes,
                             v20_effective_from,
-                            suivi_injonctions(cur, territoire, bailleur, bailleur_id,
-                                              territoire_id, periode_annee(annee, as_of).fin,
-                                              position, v20_effective_from))
+                            injonctions(baux, bailleur, territoire, bailleur_id,
+                                        territoire_id, fin, v20_effective_from), baux)
 
 
 def suivi_injonctions(cur: Cursor, territoire: Territoire | None, bailleur: Bailleur | None,
@@ -431,8 +520,9 @@ def baux_hors_qpv(cur: Cursor, bailleur_id: str, territoire_id: str, debut: date
     believed at `position` (the injunction's history)."""
     if debut is None or debut > fin:
         return []
-    cur.execute("SELECT date_signature, premier_quartile, reloge, quartile_inconnu "
-                "FROM pv_baux WHERE bailleur_id = ? AND territoire_id = ? AND qpv = 0 "
+    cur.execute("SELECT date_signature, premier_quartile, reloge, quartile_inconnu, "
+                "date_designation, prefet, vacance_id FROM pv_baux "
+                "WHERE bailleur_id = ? AND territoire_id = ? AND qpv = 0 "
                 f"AND date_signature >= ? AND date_signature <= ? AND {BELIEVED} "
                 "ORDER BY date_signature",
                 (bailleur_id, territoire_id, debut.isoformat(), fin.isoformat(), position,
@@ -446,15 +536,17 @@ def comptes_bailleur(cur: Cursor, periodes: PeriodesBailleur, bailleur_id: str,
     each over its rule's dates."""
     base = "bailleur_id = ? AND territoire_id = ?"
     params = (bailleur_id, territoire_id)
-    hors = _counts(cur, base + " AND qpv = 0", params, periodes.hors_qpv, position)
+    # The mix blocks read QPV as al. 24-27 do (R-QPV-ASSIMILATION-ZUS); the six-month
+    # flux of al. 34 reads the real flag.
+    hors = _counts(cur, base + " AND qpv_mixite = 0", params, periodes.hors_qpv, position)
     return ComptesBailleur(
         hors_qpv=hors,
-        qpv=_counts(cur, base + " AND qpv = 1", params, periodes.qpv, position),
+        qpv=_counts(cur, base + " AND qpv_mixite = 1", params, periodes.qpv, position),
         non_reserves=_counts(cur, base + " AND pool_bailleur = 1", params,
                              periodes.non_reserves, position),
         semestre=_counts(cur, base + " AND qpv = 0", params, periodes.semestre, position),
         substitution=hors if periodes.substitution == periodes.hors_qpv else _counts(
-            cur, base + " AND qpv = 0", params, periodes.substitution, position),
+            cur, base + " AND qpv_mixite = 0", params, periodes.substitution, position),
     )
 
 
@@ -463,15 +555,22 @@ def statistiques_territoire(cur: Cursor, territoire: Territoire | None, territoi
                             v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
                             ) -> dict[str, Any]:
     """R-GOV-STATISTICS for one territory: every bailleur's leases on it, over the dates each
-    rule counts; the statutory rates apply only where the territory is subject."""
+    rule counts; the territory's rates (statutory, or the CIL's on the year's last day
+    counted) apply only where the territory is subject."""
     periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
     soumis = _soumis(territoire)
     base = "territoire_id = ?"
-    hors = _counts(cur, base + " AND qpv = 0", (territoire_id,), periodes.hors_qpv, position)
-    dans = _counts(cur, base + " AND qpv = 1", (territoire_id,), periodes.qpv, position)
+    hors = _counts(cur, base + " AND qpv_mixite = 0", (territoire_id,), periodes.hors_qpv,
+                   position)
+    dans = _counts(cur, base + " AND qpv_mixite = 1", (territoire_id,), periodes.qpv,
+                   position)
+    jour = periode_annee(annee, as_of).fin
+    taux_locaux = ({} if territoire is None else
+                   {"taux_hors": territoire.taux_au(HORS_QPV, jour),
+                    "taux_qpv": territoire.taux_au(QPV, jour)})
     return {"territoire_id": territoire_id, "annee": annee,
             **r_gov_statistics(hors, dans, periodes.hors_qpv if soumis else None,
-                               periodes.qpv if soumis else None)}
+                               periodes.qpv if soumis else None, **taux_locaux)}
 
 
 def comptes_semestre(cur: Cursor, bailleur_id: str, territoire_id: str, fin: date,
@@ -487,7 +586,8 @@ def quotas_reservataire(cur: Cursor, reservataire: Reservataire | None, reservat
                         v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
                         ) -> dict[str, Any]:
     """`figures_reservataire` from its own candidates' lease facts believed at `position`."""
-    comptes = _counts(cur, "reservataire_id = ? AND pool_bailleur = 0", (reservataire_id,),
+    comptes = _counts(cur, "reservataire_id = ? AND pool_bailleur = 0 AND prefet = 0",
+                      (reservataire_id,),
                       periode_reservataire(annee, as_of, v20_effective_from), position)
     return figures_reservataire(reservataire, reservataire_id, annee, as_of, comptes,
                                 v20_effective_from)

@@ -36,8 +36,8 @@ from eventsourcing.domain import Aggregate
 
 from domain.application import HlmApplication
 from domain.demande import Demande, StatutDemande
-from domain.ids import reservataire_uuid, territoire_uuid
-from domain.referentiel import Bailleur, Reservataire, Territoire
+from domain.ids import region_uuid, reservataire_uuid, territoire_uuid
+from domain.referentiel import REGION_ILE_DE_FRANCE, Bailleur, Region, Reservataire, Territoire
 from domain.rules.quotas import AUCUN, Comptes, Periode, periode_annee
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
@@ -123,9 +123,11 @@ def rejouer_journal(app: HlmApplication, position: int, lot: int = LOT) -> Etat:
     return etat
 
 
-def faits(etat: Etat) -> list[FaitBail]:
+def faits(etat: Etat, v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+          ) -> list[FaitBail]:
     """The lease fact of every vacancy whose lease is signed, from the folded states."""
     out = []
+    region = etat.get(region_uuid(REGION_ILE_DE_FRANCE), Region)
     for vacance in etat.tous(Vacance):
         if vacance.bail is None:
             continue
@@ -135,7 +137,8 @@ def faits(etat: Etat) -> list[FaitBail]:
         reservataire_id = vacance.reservataire_id
         reservataire = (etat.get(reservataire_uuid(reservataire_id), Reservataire)
                         if reservataire_id else None)
-        out.append(fait_bail(vacance, demande, territoire, reservataire))
+        out.append(fait_bail(vacance, demande, territoire, reservataire, region,
+                             v20_effective_from))
     return out
 
 
@@ -177,25 +180,27 @@ def quotas_bailleurs(etat: Etat, baux: list[FaitBail], as_of: date,
     for bailleur in sorted(etat.tous(Bailleur), key=lambda b: b.bailleur_id):
         for territoire in territoires:
             leurs = par_paire.get((bailleur.bailleur_id, territoire.territoire_id), [])
-            hors = [b for b in leurs if not b.qpv]
+            hors = [b for b in leurs if not b.qpv]  # al. 34: the real QPV flag
+            hors_mixite = [b for b in leurs if not b.qpv_mixite]  # al. 24-27
             periodes = periodes_bailleur(territoire, annee, as_of, v20_effective_from)
             comptes = ComptesBailleur(
-                hors_qpv=compter(hors, periodes.hors_qpv),
-                qpv=compter([b for b in leurs if b.qpv], periodes.qpv),
+                hors_qpv=compter(hors_mixite, periodes.hors_qpv),
+                qpv=compter([b for b in leurs if b.qpv_mixite], periodes.qpv),
                 non_reserves=compter([b for b in leurs if b.pool_bailleur],
                                      periodes.non_reserves),
                 semestre=compter(hors, periodes.semestre),
-                substitution=compter(hors, periodes.substitution),
+                substitution=compter(hors_mixite, periodes.substitution),
             )
             # The rule keeps the leases dated from its first day to `fin` itself.
             historique = [bail_hors_qpv(b.date_signature, b.premier_quartile, b.reloge,
-                                        b.quartile_inconnu) for b in hors]
+                                        b.quartile_inconnu, b.date_designation, b.prefet,
+                                        b.vacance_id) for b in hors]
             suivi = injonctions(historique, bailleur, territoire, bailleur.bailleur_id,
                                 territoire.territoire_id, periode_annee(annee, as_of).fin,
                                 v20_effective_from)
             body = figures_bailleur(territoire, bailleur.bailleur_id,
                                     territoire.territoire_id, annee, as_of, comptes,
-                                    v20_effective_from, suivi)
+                                    v20_effective_from, suivi, historique)
             out.append(stamp(body, as_of, known_at))
     return out
 
@@ -208,7 +213,7 @@ def quotas_reservataires(etat: Etat, baux: list[FaitBail], as_of: date,
     annee = as_of.year
     propres: dict[str, list[FaitBail]] = defaultdict(list)
     for bail in baux:
-        if bail.reservataire_id is not None and not bail.pool_bailleur:
+        if bail.reservataire_id is not None and not bail.pool_bailleur and not bail.prefet:
             propres[bail.reservataire_id].append(bail)
     out = []
     for reservataire in sorted(etat.tous(Reservataire), key=lambda r: r.reservataire_id):
@@ -238,7 +243,7 @@ def demandes_actives(etat: Etat, as_of: date) -> list[dict[str, Any]]:
 def rapport_de(etat: Etat, as_of: date, known_at: datetime | None,
                v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> dict[str, Any]:
     """The replay's answer for (`as_of`, `known_at`) from a state folded to its position."""
-    baux = faits(etat)
+    baux = faits(etat, v20_effective_from)
     return {
         "as_of": as_of.isoformat(),
         "known_at": known_at.isoformat() if known_at else None,

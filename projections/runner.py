@@ -158,7 +158,12 @@ class Runner(Tracked[tuple[Notification, Any]]):
             _add_column(cur, self.db.dialect, "forme", "INTEGER")
             for view in self.views.values():
                 view.create(cur)
+                cur.execute("SELECT 1 FROM hlm_vues WHERE nom = ?", (view.name,))
+                nouvelle = cur.fetchone() is None
                 POSITIONS.add(cur, view.name)
+                if nouvelle:  # built by this code from the first event: its shape
+                    cur.execute("UPDATE hlm_vues SET forme = ? WHERE nom = ?",
+                                (getattr(view, "forme", 1), view.name))
 
     def reshape_due(self) -> bool:
         """Whether a view's rows were written in another shape than its code writes."""

@@ -30,6 +30,7 @@ from projections.quotas import (
     quotas_reservataire,
     stamp,
     statistiques_territoire,
+    suivi_injonctions,
 )
 from projections.runner import Runner, TablesView
 from projections.semestre import lignes, rapport_semestre
@@ -141,6 +142,21 @@ class Projections:
             return None
         agg: Aggregate = self.app.repository.get(key, version=version)
         return agg if isinstance(agg, cls) else None
+
+    def injonction_en_cours(self, bailleur_id: str, territoire_id: str,
+                            jour: date) -> date | None:
+        """R-6-MONTH-FLUX-INJUNCTION: the day the injunction running against the bailleur on
+        the territory on `jour` started, from every lease and transmission known now (the
+        application's port: a designation under injunction is the préfet's)."""
+        self.fresh()
+        with self.db.lecture() as cur:
+            position = position_at(cur, None)
+            territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
+            bailleur = self._as_known(Bailleur, bailleur_uuid(bailleur_id), position)
+            suivi = suivi_injonctions(cur, territoire, bailleur, bailleur_id, territoire_id,
+                                      jour, position, self.app.v20_effective_from)
+        derniere = suivi[-1] if suivi else None
+        return derniere.depuis if derniere is not None and derniere.en_cours(jour) else None
 
     def quotas_bailleur(self, bailleur_id: str, territoire_id: str, annee: int, as_of: date,
                         known_at: datetime | None) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def dates_effet(events: list[Any]) -> list[date]:
             out.append(event.date_information)
             continue
         jour = max(event.date_effet, out[0])
-        if isinstance(event, Vacance.CandidatDesigne):
+        if isinstance(event, (Vacance.CandidatDesigne, Vacance.CandidatDesignePrefet)):
             designation[event.demande_id] = dernier[event.demande_id] = jour
         elif isinstance(event, Vacance.DecisionsCommissionEnregistrees):
             ids = [d["demande_id"] for d in event.decisions]

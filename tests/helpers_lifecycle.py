@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from httpx import Response
 
 from domain.application import HlmApplication
 from tests import helpers_http as http
+from tests.helpers_sec import fins_de_semestre_echues
 
 BAILLEUR = "B1"
 RESERVATAIRE = "R1"
@@ -49,7 +51,8 @@ class Monde:
 
     # --- reference data ----------------------------------------------------------------
 
-    def referentiel(self, seuils: dict[int, float] | None = None) -> Monde:
+    def referentiel(self, seuils: dict[int, float] | None = None,
+                    rapports: bool = True) -> Monde:
         c, h = self.client, self.admin
         assert c.put(f"/v1/bailleurs/{BAILLEUR}", json={"nom": "Bailleur un"},
                      headers=h).status_code == 200
@@ -64,7 +67,21 @@ class Monde:
                        json={"annee": annee, "montant_par_uc": montant,
                              "acte": f"arrêté {annee}"}, headers=h)
             assert r.status_code == 201, r.text
+        if rapports:
+            self.transmettre_rapports()
         return self
+
+    def transmettre_rapports(self) -> None:
+        """Every semester report of the bailleur transmitted on time from v20 on (else the
+        préfet's injunction for a missing report, R-6-MONTH-FLUX-INJUNCTION, takes its
+        hors-QPV vacancies: tests of that say so with `rapports=False`)."""
+        for fin in fins_de_semestre_echues():
+            r = self.client.post("/v1/rapports/semestre/transmissions", json={
+                "bailleur_id": BAILLEUR, "territoire_id": TERRITOIRE,
+                "date_fin": fin.isoformat(),
+                "date_transmission": (fin + timedelta(days=10)).isoformat()},
+                headers=self.admin)
+            assert r.status_code in (200, 201), r.text
 
     def logement(self, logement_id: str, *, qpv: bool = False, zone_tendue: bool = True,
                  reservataire_id: str | None = RESERVATAIRE,

@@ -4,12 +4,13 @@ territory seeded through the application service, payloads, tokens, error-shape 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from api.schemas import DemandeIn
 from domain.application import HlmApplication
 from domain.commandes import DecisionCommission, DepotDemande, EtatLogement
+from domain.rules.quotas import r_semester_report_due
 from domain.vacance import Acteur
 from tests.helpers_http import SECRET, assert_error, bearer, token  # noqa: F401 (re-exported)
 
@@ -65,11 +66,30 @@ def seed_reference(app: HlmApplication) -> None:
     app.definir_reservataire(ADMIN, R2, "Préfecture", "etat")
     app.definir_territoire(ADMIN, TERRITOIRE, "EPCI", date(2015, 1, 1), False)
     app.publier_seuil(ADMIN, TERRITOIRE, 2024, SEUIL_2024, "arrêté 2024")
+    for bailleur in (B1, B2):
+        transmettre_rapports(app, bailleur, TERRITOIRE)
     for lid, (bailleur, commune, qpv, tendue, res) in LOGEMENTS.items():
         app.definir_logement(ADMIN, lid, EtatLogement.depuis({
             "bailleur_id": bailleur, "territoire_id": TERRITOIRE, "commune": commune,
             "qpv": qpv, "zone_tendue": tendue, "reservataire_id": res,
             "date_effet": date(2020, 1, 1)}))
+
+
+def fins_de_semestre_echues(jusqua: date | None = None) -> list[date]:
+    """The semester ends from v20 on whose report is due before `jusqua` (today)."""
+    fin, today, out = date(2022, 6, 30), jusqua or date.today(), []
+    while r_semester_report_due(fin) < today:
+        out.append(fin)
+        fin = date(fin.year, 12, 31) if fin.month == 6 else date(fin.year + 1, 6, 30)
+    return out
+
+
+def transmettre_rapports(app: HlmApplication, bailleur_id: str, territoire_id: str) -> None:
+    """Every semester report transmitted on time: otherwise the préfet's injunction for a
+    missing report (R-6-MONTH-FLUX-INJUNCTION) takes the bailleur's hors-QPV vacancies."""
+    for fin in fins_de_semestre_echues():
+        app.transmettre_rapport(ADMIN, bailleur_id, territoire_id, fin,
+                                fin + timedelta(days=10))
 
 
 def logement_non_reserve(app: HlmApplication, logement_id: str) -> str:

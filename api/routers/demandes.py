@@ -20,7 +20,7 @@ from api.responses import (
 )
 from api.routers.common import commander, read_or_404, respond
 from api.schemas import DemandeIn, RadiationIn, SeparationIn, SituationIn
-from domain.commandes import ChangementSituation, DepotDemande, Separation
+from domain.commandes import CHAMPS_OPTIONNELS, ChangementSituation, DepotDemande, Separation
 from projections.historique import historique
 
 router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
@@ -30,7 +30,10 @@ router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
              response_description="The demande filed",
              responses=reponses(*ECRITURE, precisions={
                  409: "NUMERO_UNIQUE_CONFLICT: another payload for this numero_unique.",
-                 422: "DATE_FUTURE for a `date_depot` after today."},
+                 422: "DATE_FUTURE for a `date_depot` (or `date_justificatif`, "
+                      "`date_naissance`) after today; VALIDATION with the rule's id for an "
+                      "unknown ground or evidence code (R-RESOURCES-REQUERANT-ONLY) or "
+                      "JEUNE_EX_ASE without its facts (R-PRIORITY-CATEGORIES)."},
                  succes={200: {"model": DemandeVue,
                                "description": "The same payload again for this "
                                               "numero_unique: the existing demande, "
@@ -47,11 +50,20 @@ def post_demande(body: DemandeIn, acteur: ActeurDep, app: AppDep,
 
 @router.post("/{demande_id}/situation", status_code=201, response_model=DemandeVue,
              responses=reponses(*ECRITURE, 404, precisions={
-                 409: "DEMANDE_NON_ACTIVE for a change after the demande's end."}))
+                 409: "DEMANDE_NON_ACTIVE for a change after the demande's end.",
+                 422: "VALIDATION with rule R-RESOURCES-REQUERANT-ONLY (unknown ground or "
+                      "evidence code, ground without its evidence or the requérant's "
+                      "resources) or R-PRIORITY-CATEGORIES (JEUNE_EX_ASE without its facts); "
+                      "DATE_FUTURE for a `date`, `date_justificatif` or `date_naissance` "
+                      "after today."}))
 def post_situation(demande_id: IdChemin, body: SituationIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     garde = autoriser(acteur, Action.DEMANDE_MODIFIER)
-    changes = ChangementSituation.depuis(body.model_dump(exclude={"date"}, exclude_none=True))
+    valeurs = body.model_dump(exclude={"date"}, exclude_none=True)
+    # An optional part given as null withdraws it (absent: unchanged, as every other field).
+    valeurs.update({k: None for k in CHAMPS_OPTIONNELS
+                    if k in body.model_fields_set and getattr(body, k) is None})
+    changes = ChangementSituation.depuis(valeurs)
     return respond("POST", idem, corps_demande,
                    lambda memo: app.modifier_situation(acteur, demande_id, body.date, changes,
                                                        memo, garde=garde))

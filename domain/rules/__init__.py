@@ -7,6 +7,7 @@ from domain.rules.cycle import (
     r_reservataire_delai_1_mois,
 )
 from domain.rules.priorities import r_priority_categories
+from domain.rules.ressources import r_resources_requerant_only
 from domain.rules.seniority import r_seniority_separation
 from domain.rules.versions import LAW_VERSIONS, LawVersion, version_at
 
@@ -18,6 +19,7 @@ __all__ = [
     "r_failed_qpv_to_maire",
     "r_priority_categories",
     "r_reservataire_delai_1_mois",
+    "r_resources_requerant_only",
     "r_seniority_separation",
     "version_at",
 ]

@@ -18,6 +18,9 @@ class Designataire(StrEnum):
     RESERVATAIRE = "reservataire"
     BAILLEUR = "bailleur"
     MAIRE = "maire"
+    # L441-1 al. 34 (v20): while the préfet's injunction runs, the bailleur's hors-QPV
+    # vacancies are the préfet's to attribute (R-6-MONTH-FLUX-INJUNCTION).
+    PREFET = "prefet"
 
 
 class Decision(StrEnum):

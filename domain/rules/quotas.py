@@ -19,11 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
+from enum import StrEnum
 from itertools import accumulate
 from typing import Any
 
 from domain.rules.versions import (
     DEFAULT_V20_EFFECTIVE_FROM,
+    LAW_VERSIONS,
     add_months,
     law_versions,
 )
@@ -36,6 +38,9 @@ DEPUIS_VERSION = {
     "R-COLLECTIVITE-25-DALO": 15,
     "R-6-MONTH-FLUX-INJUNCTION": 20,
     "R-PREFET-SUBSTITUTION": 15,
+    "R-CIA-BAILLEUR-DISTRIBUTION": 15,
+    "R-ESSENTIAL-WORKERS-OBJECTIVE": 20,
+    "R-SAPEUR-POMPIER-OBJECTIVE": 18,
 }
 # R-PREFET-SUBSTITUTION is replaced by R-6-MONTH-FLUX-INJUNCTION in v20.
 JUSQUA_VERSION = {"R-PREFET-SUBSTITUTION": 19}
@@ -43,6 +48,8 @@ JUSQUA_VERSION = {"R-PREFET-SUBSTITUTION": 19}
 TAUX_HORS_QPV = Decimal("0.25")  # L441-1 al. 24
 TAUX_QPV = Decimal("0.50")  # L441-1 al. 27
 TAUX_DALO = Decimal("0.25")  # L441-1 al. 39 and al. 43
+
+_Jour = date  # `BailHorsQpv.date` shadows the type in its class body
 
 
 @dataclass(frozen=True)
@@ -225,25 +232,38 @@ def objectif_collectivite(type_reservataire: str | None, periode: Periode | None
 
 
 def objectifs_bailleur(cia: dict[str, Any] | None, hors_qpv: Periode | None,
-                       qpv: Periode | None) -> tuple[Decimal | None, Decimal | None]:
-    """R-CIA-BAILLEUR-DISTRIBUTION: the bailleur's objectives of the year, hors QPV and in
-    QPV: those the CIA set for it, else the statutory rates (al. 24, al. 27); none for a
-    rule that applies on no day of the period."""
+                       qpv: Periode | None, taux_hors: Decimal = TAUX_HORS_QPV,
+                       taux_qpv: Decimal = TAUX_QPV) -> tuple[Decimal | None, Decimal | None]:
+    """R-CIA-BAILLEUR-DISTRIBUTION: the bailleur's objectives, hors QPV and in QPV: those
+    fixed to it (`cia`: its CIA's, or its objectives of the year; a rate it does not set
+    is the territory's), else the territory's rates (`taux_hors`, `taux_qpv`: the
+    statutory al. 24 and al. 27 ones, or a CIL's: R-QUOTA-RATE-ADAPTATION, EX-26 a); none
+    for a rule that applies on no day of the period."""
     obj_hors = obj_qpv = None
     if hors_qpv is not None:
-        obj_hors = Decimal(str(cia["taux_hors_qpv_premier_quartile"])) if cia else TAUX_HORS_QPV
+        obj_hors = _taux_de(cia, "taux_hors_qpv_premier_quartile", taux_hors)
     if qpv is not None:
-        obj_qpv = Decimal(str(cia["taux_qpv_autres_quartiles"])) if cia else TAUX_QPV
+        obj_qpv = _taux_de(cia, "taux_qpv_autres_quartiles", taux_qpv)
     return obj_hors, obj_qpv
+
+
+def _taux_de(cia: dict[str, Any] | None, champ: str, defaut: Decimal) -> Decimal:
+    valeur = cia.get(champ) if cia else None
+    return defaut if valeur is None else Decimal(str(valeur))
 
 
 @dataclass(frozen=True)
 class BailHorsQpv:
     """A hors-QPV lease as the injunction sees it: its date and whether it qualifies (al. 25
-    or 26); None when its quartile cannot be known and it is not relogé."""
+    or 26); None when its quartile cannot be known and it is not relogé. And who designated
+    the household, on which day: the préfet's attributions under injunction are marked,
+    the others designated while an injunction ran are flagged (`r_injunction_attributions`)."""
 
     date: date
     eligible: bool | None
+    designation: _Jour | None = None
+    prefet: bool = False
+    vacance_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -348,6 +368,25 @@ def r_6_month_flux_injunction_etat(baux: Sequence[BailHorsQpv],
     return out
 
 
+def r_injunction_attributions(baux: Sequence[BailHorsQpv], suivi: Sequence[Injonction],
+                              periode: Periode | None) -> dict[str, Any] | None:
+    """R-6-MONTH-FLUX-INJUNCTION (L441-1 al. 34, v20): while the injunction runs "le
+    représentant de l'Etat ... procède à l'attribution" of the bailleur's hors-QPV
+    vacancies. Over the leases of `periode`: the préfet's attributions (its candidates'
+    leases, which count in the quota like any other), and the leases whose household was
+    designated by someone else on a day an injunction ran, as known now: acts recorded
+    late, or before the leases that started the injunction were known, accepted and
+    flagged (`hors_injonction`, their vacancies). None where the rule applies on no day."""
+    if periode is None:
+        return None
+    dans = [b for b in baux if periode.debut <= b.date <= periode.fin]
+    contraires = sorted(b.vacance_id for b in dans if not b.prefet and b.designation
+                        and any(i.en_cours(b.designation) for i in suivi))
+    return {"regle": "R-6-MONTH-FLUX-INJUNCTION",
+            "attributions_prefet": sum(b.prefet for b in dans),
+            "hors_injonction": contraires}
+
+
 def r_cia_absence_default_objectives(soumis_depuis: date) -> date:
     """R-CIA-ABSENCE-DEFAULT-OBJECTIVES (L441-1 al. 29-30, v20): without a CIA concluded
     within two years of the territory meeting the al. 24 conditions, the EPCI has four
@@ -357,15 +396,17 @@ def r_cia_absence_default_objectives(soumis_depuis: date) -> date:
 
 
 def objectif_fixe_au_bailleur(cia: dict[str, Any] | None, soumis_depuis: date | None,
-                              jour: date) -> Decimal | None:
+                              jour: date, taux_territoire: Decimal = TAUX_HORS_QPV
+                              ) -> Decimal | None:
     """The hors-QPV objective "fixé au bailleur" on `jour` (R-6-MONTH-FLUX-INJUNCTION):
-    its CIA objective (R-CIA-BAILLEUR-DISTRIBUTION), else 25 % from the day
-    R-CIA-ABSENCE-DEFAULT-OBJECTIVES sets it, else none yet."""
-    if cia is not None:
+    the one in force then, of its CIA or of its year (R-CIA-BAILLEUR-DISTRIBUTION), else
+    the territory's rate (25 %, or the CIL's higher one: R-QUOTA-RATE-ADAPTATION) from the
+    day R-CIA-ABSENCE-DEFAULT-OBJECTIVES sets it, else none yet."""
+    if cia is not None and cia.get("taux_hors_qpv_premier_quartile") is not None:
         return Decimal(str(cia["taux_hors_qpv_premier_quartile"]))
     if soumis_depuis is None or jour < r_cia_absence_default_objectives(soumis_depuis):
         return None
-    return TAUX_HORS_QPV
+    return taux_territoire
 
 
 def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,
@@ -382,15 +423,17 @@ def r_prefet_substitution(comptes: Comptes, objectif: Decimal | None,
 
 
 def r_gov_statistics(hors_qpv: Comptes, qpv: Comptes, periode_hors: Periode | None,
-                     periode_qpv: Periode | None) -> dict[str, Any]:
+                     periode_qpv: Periode | None, taux_hors: Decimal = TAUX_HORS_QPV,
+                     taux_qpv: Decimal = TAUX_QPV) -> dict[str, Any]:
     """R-GOV-STATISTICS (L441-1 al. 37): the yearly statistics of the 25 % hors-QPV and the
     50 % QPV rules per territory (EPCI, EPT, Paris): base, qualifying count and rate of each,
-    against the statutory rate of the rule on the days it is in force (a bailleur's own CIA
-    objective is its own figure, not the territory's)."""
+    against the territory's rate of the rule (the statutory one, or the CIL's:
+    R-QUOTA-RATE-ADAPTATION) on the days it is in force (a bailleur's own CIA objective is
+    its own figure, not the territory's)."""
     return {"regle": "R-GOV-STATISTICS",
             "hors_qpv": r_quota_hors_qpv_q1_25(
-                hors_qpv, TAUX_HORS_QPV if periode_hors is not None else None),
-            "qpv": r_quota_qpv_50(qpv, TAUX_QPV if periode_qpv is not None else None)}
+                hors_qpv, taux_hors if periode_hors is not None else None),
+            "qpv": r_quota_qpv_50(qpv, taux_qpv if periode_qpv is not None else None)}
 
 
 def r_semester_report_due(date_fin: date) -> date:
@@ -406,3 +449,159 @@ def en_vigueur(regle: str, jour: date,
     """Whether `regle` is in force on `jour`: a period of that one day it applies on."""
     return periode_en_vigueur(regle, Periode(jour, jour),
                               v20_effective_from=v20_effective_from) is not None
+
+
+# --- the first-quartile threshold, the territory's rates, the CIA (issue 10) ---------------
+
+def r_q1_threshold(ile_de_france: bool, seuil_territoire: Decimal | None,
+                   seuil_regional: Decimal | None) -> Decimal | None:
+    """R-Q1-THRESHOLD (L441-1 al. 25): the threshold is the first quartile of the demandeurs
+    "sur le territoire de l'EPCI ou, en Ile-de-France, sur le territoire de la région": an
+    Île-de-France territoire takes the regional value (EX-05: 8,000, not its own 9,000).
+    Until a regional value is known for the year or before, the value the territoire itself
+    recorded before the regional one could be (DECISIONS 21 quinquies)."""
+    if ile_de_france and seuil_regional is not None:
+        return seuil_regional
+    return seuil_territoire
+
+
+# The statutory rate each mix rule's local rate is compared with (al. 24, al. 27).
+PLANCHERS = {"R-QUOTA-HORS-QPV-Q1-25": TAUX_HORS_QPV, "R-QUOTA-QPV-50": TAUX_QPV}
+V15, V16 = (v.effective_from for v in LAW_VERSIONS if v.number in (15, 16))
+REVISION_MOIS = 36  # v15 al. 23: "Il est révisé tous les trois ans"
+
+
+class Adaptation(StrEnum):
+    """How a CIL's rate stands against the statutory one (R-QUOTA-RATE-ADAPTATION)."""
+
+    SUPERIEUR = "superieur"  # at or above it: lawful under every text
+    ADAPTE = "adapte"  # below it, "adapté" under v15 (al. 23)
+    REFUSE = "refuse"  # below it where only "un taux supérieur" is allowed
+
+
+def _sous_v15(jour: date) -> bool:
+    return V15 <= jour < V16
+
+
+def r_quota_rate_adaptation(regle: str, taux: Decimal, date_effet: date) -> Adaptation:
+    """R-QUOTA-RATE-ADAPTATION. Under v15 (2017-01-29 to 2018-11-24) L441-1 al. 23: the
+    25 % "peut être, le cas échéant, adapté, compte tenu de la situation locale, par les
+    orientations" approved by the EPCI and the préfet, "révisé tous les trois ans": no
+    direction is stated, so a lower hors-QPV rate is accepted (EX-26 c). Currently
+    L441-1-5 al. 3-4 (1° bis, 1° ter): the CIL may set "un taux supérieur au taux minimal"
+    only (EX-26 b: 20 % refused). The 50 % QPV rule (v16) was never adaptable."""
+    if taux >= PLANCHERS[regle]:
+        return Adaptation.SUPERIEUR
+    if regle == "R-QUOTA-HORS-QPV-Q1-25" and _sous_v15(date_effet):
+        return Adaptation.ADAPTE
+    return Adaptation.REFUSE
+
+
+def revision_avant(date_effet: date) -> date:
+    """v15 al. 23: an adapted rate "est révisé tous les trois ans" (the day it is due)."""
+    return add_months(date_effet, REVISION_MOIS)
+
+
+def taux_applicable(regle: str, taux_local: Decimal | None, depuis: date | None,
+                    jour: date) -> Decimal:
+    """The territory's rate of `regle` on `jour` (R-QUOTA-RATE-ADAPTATION): the CIL's rate
+    in force since `depuis` when it is higher (L441-1-5 1° bis, 1° ter: EX-26 a, 30 %); an
+    adapted lower one only while v15, which allowed it, is in force and before its
+    three-yearly review; else the statutory rate (al. 24: 25 %, al. 27: 50 %)."""
+    plancher = PLANCHERS[regle]
+    if taux_local is None or depuis is None:
+        return plancher
+    if taux_local >= plancher:
+        return taux_local
+    if _sous_v15(jour) and jour < revision_avant(depuis):
+        return taux_local
+    return plancher
+
+
+@dataclass(frozen=True)
+class Repartition:
+    """R-CIA-BAILLEUR-DISTRIBUTION as checked: the weighted rate of the CIA's objectives
+    over the expected bases, against the territory's rate."""
+
+    taux_pondere: Decimal | None
+    taux_territoire: Decimal
+
+    @property
+    def respecte(self) -> bool:
+        return self.taux_pondere is not None and self.taux_pondere >= self.taux_territoire
+
+
+def r_cia_bailleur_distribution(objectifs: Sequence[tuple[Decimal, int]],
+                                taux_territoire: Decimal) -> Repartition:
+    """R-CIA-BAILLEUR-DISTRIBUTION (L441-1 al. 28): the CIA fixes "la répartition entre les
+    bailleurs sociaux des attributions à réaliser sous réserve que le taux applicable au
+    territoire concerné soit globalement respecté": Σ objectif_b × base_b / Σ base_b, over
+    the expected bases, at least the territory's rate (EX-16: (0.20×60 + 0.32×40)/100 =
+    24.8 % refused; with 33 %, 25.2 % accepted). One bailleur below it is lawful. Without
+    any expected base there is nothing to weigh: not respected (`taux_pondere` None)."""
+    total = sum(base for _, base in objectifs)
+    if total <= 0:
+        return Repartition(None, taux_territoire)
+    return Repartition(sum((taux * base for taux, base in objectifs), Decimal(0)) / total,
+                       taux_territoire)
+
+
+def _objectif_declare(regle: str, objectif: Mapping[str, Any] | None, jour: date | None,
+                      v20_effective_from: date) -> dict[str, Any]:
+    # No attribution records the household's activity yet: nothing achieved is known.
+    return {"regle": regle,
+            "en_vigueur": jour is not None and en_vigueur(regle, jour, v20_effective_from),
+            "objectif": None if objectif is None else {
+                "nombre": objectif.get("nombre"),
+                "taux": None if objectif.get("taux") is None else float(objectif["taux"])},
+            "realise": None}
+
+
+def r_essential_workers_objective(objectif: Mapping[str, Any] | None, jour: date | None,
+                                  v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+                                  ) -> dict[str, Any]:
+    """R-ESSENTIAL-WORKERS-OBJECTIVE (L441-1 al. 35, v20): the CIA "fixe un objectif
+    d'attributions aux demandeurs ... exerçant une activité professionnelle qui ne peut être
+    assurée en télétravail dans un secteur essentiel". The objective as declared (a count
+    or a share) on `jour`; `realise` null: the demande does not record that activity yet."""
+    return _objectif_declare("R-ESSENTIAL-WORKERS-OBJECTIVE", objectif, jour,
+                             v20_effective_from)
+
+
+def r_sapeur_pompier_objective(objectif: Mapping[str, Any] | None, jour: date | None,
+                               v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
+                               ) -> dict[str, Any]:
+    """R-SAPEUR-POMPIER-OBJECTIVE (L441-1 al. 36, v18 from 2021-11-27): the CIA fixes, "le
+    cas échéant", an objective of attributions to volunteer firefighters. As declared on
+    `jour`; `realise` null: the demande does not record that activity yet."""
+    return _objectif_declare("R-SAPEUR-POMPIER-OBJECTIVE", objectif, jour, v20_effective_from)
+
+
+# --- R-QPV-ASSIMILATION-ZUS ----------------------------------------------------------------
+
+ZUS_DEBUT, ZUS_FIN = date(2015, 1, 1), date(2020, 12, 31)  # 1°: "six ans à compter du 1er
+# janvier 2015"
+ASSIMILATION_MOIS = 72  # 2°: "six ans à compter de leur sortie du classement"
+
+
+def r_qpv_assimilation_zus(qpv: bool, ancienne_zus: bool, sortie_qpv_le: date | None,
+                           jour: date,
+                           v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> bool:
+    """R-QPV-ASSIMILATION-ZUS (L441-1 v16-v18 al. 27-29, v19 al. 28-30): "Pour
+    l'application des vingt-quatrième à vingt-septième alinéas, sont assimilés à des QPV :
+    1° Pendant une période de six ans à compter du 1er janvier 2015, les quartiers classés
+    en zones urbaines sensibles qui n'ont pas été classés en QPV ; 2° Pendant une période de
+    six ans à compter de leur sortie du classement ..., les quartiers qui n'ont pas été
+    reclassés en QPV." QPV status for the mix rules only (al. 24-27: the hors-QPV 25 % and
+    the QPV 50 % blocks), on `jour`: from v16 (2018-11-25) until v20 deleted the text
+    (EX-22: a former ZUS is QPV on 2019-05-01, hors QPV on 2021-05-01 and under v20). A
+    quartier still inside its 2° window when v20 began leaves it then: v20 has no
+    transitional rule (RULES.md §7 item 27, DECISIONS 24)."""
+    if qpv:
+        return True
+    if not V16 <= jour < v20_effective_from:
+        return False
+    if ancienne_zus and ZUS_DEBUT <= jour <= ZUS_FIN:
+        return True
+    return (sortie_qpv_le is not None
+            and sortie_qpv_le <= jour < add_months(sortie_qpv_le, ASSIMILATION_MOIS))

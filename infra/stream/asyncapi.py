@@ -19,10 +19,10 @@ from infra.stream.public_events import (
     ACTOR_ORG_TYPE_HEADER,
     ACTOR_ROLE_HEADER,
     CONTENT_TYPE,
+    PUBLIES,
     SEQUENCE_DIGITS,
     SOURCE,
     SPECVERSION,
-    TYPES,
 )
 from infra.stream.public_schemas import CONTRACT_VERSION, Donnees, Enveloppe
 
@@ -67,8 +67,8 @@ def _envelope(nom: str, modele: type[Donnees]) -> type[BaseModel]:
 
 
 def envelopes() -> dict[str, type[BaseModel]]:
-    """Public type name -> envelope model, in the order of TYPES."""
-    return {t.nom: _envelope(t.nom, t.modele) for t in TYPES.values()}
+    """Public type name -> envelope model, in the order of PUBLIES."""
+    return {t.nom: _envelope(t.nom, t.modele) for t in PUBLIES}
 
 
 def type_schemas() -> dict[str, dict[str, Any]]:
@@ -137,7 +137,7 @@ def document() -> dict[str, Any]:
         ref_template="#/components/schemas/{model}")
     messages: dict[str, Any] = {}
     for nom, model in models.items():
-        modele = next(t.modele for t in TYPES.values() if t.nom == nom)
+        modele = next(t.modele for t in PUBLIES if t.nom == nom)
         messages[nom] = {
             "name": nom,
             "title": modele.__name__,

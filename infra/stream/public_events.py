@@ -23,8 +23,16 @@ from uuid import UUID
 
 from domain.application import HlmApplication
 from domain.demande import Demande
-from domain.ids import territoire_uuid
-from domain.referentiel import Bailleur, Logement, Reservataire, Territoire
+from domain.ids import region_uuid, territoire_uuid
+from domain.referentiel import (
+    REGION_ILE_DE_FRANCE,
+    Bailleur,
+    Logement,
+    Region,
+    Reservataire,
+    Territoire,
+)
+from domain.rules.cycle import Designataire
 from domain.vacance import Vacance
 from infra.stream import public_schemas as ps
 from projections.aggregates import AggregateCache
@@ -153,6 +161,14 @@ def _montant(value: Decimal | float) -> float:
     return float(value)
 
 
+def _objectif(objectif: dict[str, Any] | None) -> ps.ObjectifPublic | None:
+    if objectif is None:
+        return None
+    taux = objectif.get("taux")
+    return ps.ObjectifPublic(nombre=objectif.get("nombre"),
+                             taux=None if taux is None else _montant(taux))
+
+
 def _etat_logement(logement_id: str, etat: dict[str, Any]) -> dict[str, Any]:
     return {"logement_id": logement_id, "date_effet": etat["date_effet"],
             **{k: etat[k] for k in ("bailleur_id", "territoire_id", "commune", "qpv",
@@ -178,6 +194,15 @@ def _decisions(e: Any, position: int, etats: AggregateCache) -> ps.Donnees:
 
 
 def _bail_signe(e: Any, position: int, etats: AggregateCache) -> ps.Donnees:
+    designation = cast(Vacance, etats.state(e.originator_id, position)).designations[
+        e.demande_id]
+    if designation["par"] == Designataire.PREFET:
+        return ps.BailSignePrefet(**_bail(e, position, etats),
+                                  organisation=designation["organisation"])
+    return ps.BailSigne(**_bail(e, position, etats))
+
+
+def _bail(e: Any, position: int, etats: AggregateCache) -> dict[str, Any]:
     """The lease with the household's flags at the signature date (R-Q1-THRESHOLD,
     R-PRIORITY-CATEGORIES), as known when the lease was recorded: the quota facts of
     projections.quotas, without the resources."""
@@ -186,12 +211,15 @@ def _bail_signe(e: Any, position: int, etats: AggregateCache) -> ps.Donnees:
     jour: date = e.date_effet
     demande = cast(Demande, etats.state(UUID(e.demande_id), position))
     territoire = etats.state(territoire_uuid(vacance.logement["territoire_id"]), position)
-    return ps.BailSigne(
+    # Île-de-France's thresholds, for its territoires only (R-Q1-THRESHOLD): no query else.
+    region = (etats.state(region_uuid(REGION_ILE_DE_FRANCE), position)
+              if isinstance(territoire, Territoire) and territoire.ile_de_france else None)
+    return dict(
         date_effet=jour, demande_id=e.demande_id, logement_id=vacance.logement_id,
         bailleur_id=vacance.bailleur_id, territoire_id=vacance.logement["territoire_id"],
         reservataire_id=vacance.reservataire_id, qpv=vacance.logement["qpv"],
         designe_par=vacance.designations[e.demande_id]["par"],
-        premier_quartile=premier_quartile(demande, territoire, jour),
+        premier_quartile=premier_quartile(demande, territoire, jour, region),
         **drapeaux_menage(demande.situation_au(jour), jour))
 
 
@@ -216,6 +244,27 @@ TYPES: dict[type, TypePublic] = {
             bailleur_id=e.bailleur_id, annee=e.annee,
             taux_hors_qpv_premier_quartile=_montant(e.taux_hors_qpv_premier_quartile),
             taux_qpv_autres_quartiles=_montant(e.taux_qpv_autres_quartiles)), _aucune),
+    Territoire.CiaConclue: TypePublic(
+        _nom("territoire", "cia_conclue"), ps.CiaConclue,
+        lambda e, p, c: ps.CiaConclue(
+            date_effet=e.date_effet, acte=e.acte,
+            objectifs=[ps.ObjectifBailleurCia(**{
+                k: _montant(v) if isinstance(v, Decimal) else v for k, v in o.items()})
+                for o in e.objectifs],
+            objectif_travailleurs_essentiels=_objectif(e.objectif_travailleurs_essentiels),
+            objectif_sapeurs_pompiers=_objectif(e.objectif_sapeurs_pompiers)), _EFFET),
+    Territoire.OrientationsAdoptees: TypePublic(
+        _nom("territoire", "orientations_adoptees"), ps.OrientationsAdoptees,
+        lambda e, p, c: ps.OrientationsAdoptees(
+            date_effet=e.date_effet, acte=e.acte,
+            taux_hors_qpv=None if e.taux_hors_qpv is None else _montant(e.taux_hors_qpv),
+            taux_qpv=None if e.taux_qpv is None else _montant(e.taux_qpv), adapte=e.adapte,
+            revision_avant=e.revision_avant), _EFFET),
+    Region.Definie: _copiee("region", "definie", ps.RegionDefinie, _aucune),
+    Region.SeuilPremierQuartilePublie: TypePublic(
+        _nom("region", "seuil_premier_quartile_publie"), ps.SeuilRegionalPublie,
+        lambda e, p, c: ps.SeuilRegionalPublie(
+            annee=e.annee, montant_par_uc=_montant(e.montant_par_uc), acte=e.acte), _aucune),
     Logement.Caracterise: TypePublic(
         _nom("logement", "caracterise"), ps.LogementCaracterise,
         lambda e, p, c: ps.LogementCaracterise(**_etat_logement(e.logement_id, e.etat)),
@@ -254,6 +303,8 @@ TYPES: dict[type, TypePublic] = {
     Vacance.TourDeDesignationPasse: _copiee(
         "vacance", "tour_de_designation_passe", ps.TourDeDesignationPasse, _EFFET),
     Vacance.CandidatDesigne: _copiee("vacance", "candidat_designe", ps.CandidatDesigne, _EFFET),
+    Vacance.CandidatDesignePrefet: _copiee("vacance", "candidat_designe_prefet",
+                                           ps.CandidatDesignePrefet, _EFFET),
     Vacance.DecisionsCommissionEnregistrees: TypePublic(
         _nom("vacance", "decisions_commission_enregistrees"),
         ps.DecisionsCommissionEnregistrees, _decisions, _EFFET),
@@ -264,6 +315,14 @@ TYPES: dict[type, TypePublic] = {
     Vacance.BailSigne: TypePublic(
         _nom("vacance", "bail_signe"), ps.BailSigne, _bail_signe, _EFFET),
 }
+
+
+# The préfet's lease under injunction has a type of its own (the v1 lease type keeps its
+# designataires): `_bail_signe` builds it, `_publics` names it.
+BAIL_SIGNE_PREFET = TypePublic(_nom("vacance", "bail_signe_prefet"), ps.BailSignePrefet,
+                               _bail_signe, _EFFET)
+# Every public type, for the contract (AsyncAPI, JSON Schemas).
+PUBLIES: tuple[TypePublic, ...] = (*TYPES.values(), BAIL_SIGNE_PREFET)
 
 
 def type_public(event: Any) -> TypePublic:
@@ -298,12 +357,15 @@ def _publics(app: HlmApplication, notifications: Sequence[Any], events: list[Any
         etats.after(event)
         effet = kind.date_effet(event)
         acteur = acteurs.get(n.id) or {}
+        donnees = kind.construire(event, n.id, etats)
+        if isinstance(donnees, ps.BailSignePrefet):
+            kind = BAIL_SIGNE_PREFET
         out.append(PublicEvent(
             position=n.id, agregat_id=str(n.originator_id), version=n.originator_version,
             type=kind.nom,
             date_effet=effet.isoformat() if effet is not None else None,
             enregistre_le=_horodatage(times[n.id]) if n.id in times else None,
-            donnees=kind.construire(event, n.id, etats).model_dump(mode="json"),
+            donnees=donnees.model_dump(mode="json"),
             acteur_role=acteur.get("role"),
             acteur_type_organisation=acteur.get("type_organisation")))
     return out, out[-1].position
@@ -311,10 +373,10 @@ def _publics(app: HlmApplication, notifications: Sequence[Any], events: list[Any
 
 # --- a sequential reader ------------------------------------------------------------------
 
-# The aggregates whose state a public form reads (leases: vacance, demande, territoire;
-# logement changes: the logement's natural id).
+# The aggregates whose state a public form reads (leases: vacance, demande, territoire,
+# Île-de-France's thresholds; logement changes: the logement's natural id).
 _SUIVIS = frozenset(cls for cls in TYPES if issubclass(
-    cls, (Vacance.Event, Demande.Event, Territoire.Event, Logement.Event)))
+    cls, (Vacance.Event, Demande.Event, Territoire.Event, Region.Event, Logement.Event)))
 
 
 class Lecteur:

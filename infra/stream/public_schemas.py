@@ -31,7 +31,9 @@ CONTRACT_VERSION = "1.0.0"
 
 
 if not TYPE_CHECKING:
-    Designataire = valeurs(Designataire)
+    # The v1 types list the designataires they were published with: the préfet's
+    # designation under injunction has a type of its own (CandidatDesignePrefet).
+    Designataire = Literal[tuple(d.value for d in Designataire if d != Designataire.PREFET)]
     Decision = valeurs(Decision)
 
 
@@ -114,6 +116,63 @@ class ObjectifsFixes(Donnees):
     annee: int
     taux_hors_qpv_premier_quartile: float
     taux_qpv_autres_quartiles: float
+
+
+class ObjectifPublic(Donnees):
+    """An objective of attributions to a public the CIA names: a count, a share, or both."""
+
+    nombre: int | None
+    taux: float | None
+
+
+class ObjectifBailleurCia(Donnees):
+    """One bailleur's objectives in a CIA and the leases expected of it that weigh them."""
+
+    bailleur_id: str
+    taux_hors_qpv_premier_quartile: float
+    base_hors_qpv: int
+    taux_qpv_autres_quartiles: float | None = Field(description="null: the territory's rate")
+    base_qpv: int | None
+
+
+class CiaConclue(Donnees):
+    """R-CIA-BAILLEUR-DISTRIBUTION: a CIA in force from `date_effet` (replacing, from then,
+    the objectives fixed before), with the objectives of R-ESSENTIAL-WORKERS-OBJECTIVE and
+    R-SAPEUR-POMPIER-OBJECTIVE if it sets them."""
+
+    date_effet: date
+    acte: str
+    objectifs: list[ObjectifBailleurCia]
+    objectif_travailleurs_essentiels: ObjectifPublic | None
+    objectif_sapeurs_pompiers: ObjectifPublic | None
+
+
+class OrientationsAdoptees(Donnees):
+    """R-QUOTA-RATE-ADAPTATION: a CIL's rates from `date_effet` (L441-1-5 1° bis, 1° ter;
+    null: the statutory one); `adapte`: a lower hors-QPV rate under v15, to be reviewed by
+    `revision_avant`."""
+
+    date_effet: date
+    acte: str
+    taux_hors_qpv: float | None
+    taux_qpv: float | None
+    adapte: bool
+    revision_avant: date | None
+
+
+class RegionDefinie(Donnees):
+    """A region whose threshold its territoires take: Île-de-France (R-Q1-THRESHOLD)."""
+
+    region_id: str
+
+
+class SeuilRegionalPublie(Donnees):
+    """R-Q1-THRESHOLD: Île-de-France's yearly first-quartile threshold (euros per
+    consumption unit per year), for every territoire `ile_de_france`."""
+
+    annee: int
+    montant_par_uc: float
+    acte: str
 
 
 class EtatLogement(Donnees):
@@ -243,6 +302,16 @@ class CandidatDesigne(Donnees):
                                                  "(réservataire, bailleur or commune)")
 
 
+class CandidatDesignePrefet(Donnees):
+    """R-6-MONTH-FLUX-INJUNCTION (L441-1 al. 34): the bailleur enjoined, the préfet
+    proposes a demande for its hors-QPV vacancy; the lease that follows is a préfet
+    attribution."""
+
+    date_effet: date
+    demande_id: UUID
+    organisation: str | None = Field(description="the réservataire acting for the préfet")
+
+
 class Votes(Donnees):
     """The commission's votes on one decision."""
 
@@ -308,6 +377,15 @@ class BailSigne(Drapeaux):
         description="resources per consumption unit strictly below the territory's "
                     "threshold for the year (R-Q1-THRESHOLD); null when no threshold or "
                     "no resources were known")
+
+
+class BailSignePrefet(BailSigne):
+    """The lease of the préfet's candidate under injunction (R-6-MONTH-FLUX-INJUNCTION,
+    L441-1 al. 34): counted in the bailleur's quotas like any lease, excluded from the
+    réservataires' annual flux (al. 39). `bail_signe.v1` keeps its designataires."""
+
+    designe_par: Literal["prefet"]  # type: ignore[assignment]
+    organisation: str | None = Field(description="the réservataire acting for the préfet")
 
 
 # --- the envelope ---------------------------------------------------------------------------

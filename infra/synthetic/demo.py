@@ -28,6 +28,7 @@ from domain.commandes import (
 from domain.issue import Issue, Rejoue
 from domain.rules.cycle import Decision
 from domain.rules.priorities import CATEGORIES
+from domain.rules.quotas import r_semester_report_due
 from domain.vacance import Acteur
 from infra.settings import Settings
 from infra.tokens import make_token
@@ -52,14 +53,22 @@ SEUILS = {2017: 7200, 2018: 7350, 2019: 7500, 2020: 7650, 2021: 7800, 2022: 7950
 
 def load_demo(app: HlmApplication, seed: int = 2024) -> dict[str, int]:
     rnd = random.Random(seed)
-    for tid, (nom, depuis, idf) in TERRITOIRES.items():
-        app.definir_territoire(ADMIN, tid, nom, depuis, idf)
-        for annee, montant in SEUILS.items():
-            app.publier_seuil(ADMIN, tid, annee, Decimal(montant), f"arrêté {annee}")
-    for bid, nom in BAILLEURS.items():
-        app.definir_bailleur(ADMIN, bid, nom)
     for rid, (nom, type_) in RESERVATAIRES.items():
         app.definir_reservataire(ADMIN, rid, nom, type_)
+    for tid, (nom, depuis, idf) in TERRITOIRES.items():
+        # The préfecture's réservataire designates for the préfet under injunction.
+        app.definir_territoire(ADMIN, tid, nom, depuis, idf,
+                               prefet_reservataire_id="R-PREFECTURE")
+        if idf:  # R-Q1-THRESHOLD: in Île-de-France the region's threshold (al. 25)
+            continue
+        for annee, montant in SEUILS.items():
+            app.publier_seuil(ADMIN, tid, annee, Decimal(montant), f"arrêté {annee}")
+    for annee, montant in SEUILS.items():
+        app.publier_seuil_regional(ADMIN, annee, Decimal(montant) + 300,
+                                   f"arrêté régional {annee}")
+    for bid, nom in BAILLEURS.items():
+        app.definir_bailleur(ADMIN, bid, nom)
+    _rapports(app)
     app.fixer_objectifs(ADMIN, "T-METRO-NORD", "B-HABITAT-NORD", 2024, Decimal("0.30"),
                         Decimal("0.50"))
 
@@ -88,7 +97,7 @@ def load_demo(app: HlmApplication, seed: int = 2024) -> dict[str, int]:
                      for k, lien in enumerate(rnd.sample(["conjoint", "enfant", "enfant",
                                                           "autre"], rnd.randrange(0, 4)))]
         uc = Decimal("1") + Decimal("0.5") * len(personnes)
-        body = {
+        body: dict[str, Any] = {
             "numero_unique": f"0591{depot.year % 100:02d}{i:07d}",
             "date_depot": depot, "demandeur_id": f"P-{i:03d}-D",
             "personnes_a_loger": personnes,
@@ -98,6 +107,11 @@ def load_demo(app: HlmApplication, seed: int = 2024) -> dict[str, int]:
             "categories_prioritaires": rnd.sample(codes, 1) if rnd.random() < 0.3 else [],
             "relogement_renouvellement_urbain": rnd.random() < 0.05,
         }
+        if "JEUNE_EX_ASE" in body["categories_prioritaires"]:
+            # m) needs its facts (R-PRIORITY-CATEGORIES): a 19-year-old whose care ended a
+            # year before the filing (derived, so the demo's random draws stay the same).
+            body |= {"date_naissance": depot.replace(year=depot.year - 19, day=1),
+                     "fin_prise_en_charge_ase": depot - timedelta(days=365)}
         demande_id = _id(app.deposer_demande(ADMIN, DepotDemande.depuis(body)))
         demandes.append((demande_id, depot, personnes))
 
@@ -105,6 +119,19 @@ def load_demo(app: HlmApplication, seed: int = 2024) -> dict[str, int]:
     counts = _vacances(app, rnd, logements, demandes)
     return {"territoires": 2, "bailleurs": 3, "reservataires": 4, "logements": 40,
             "demandes": len(demandes) + 3, **counts, "evenements": app.compter_evenements()}
+
+
+def _rapports(app: HlmApplication) -> None:
+    """R-SEMESTER-REPORT from v20: every bailleur transmits on time, except the OPH de la
+    Ville's December 2024 report on Métropole Nord, never sent: the préfet's injunction
+    (R-6-MONTH-FLUX-INJUNCTION) runs against it there from 2025-01-16."""
+    fin = date(2022, 6, 30)
+    while r_semester_report_due(fin) < app.today():
+        for tid in TERRITOIRES:
+            for bid in BAILLEURS:
+                if (bid, tid, fin) != ("B-OPH-VILLE", "T-METRO-NORD", date(2024, 12, 31)):
+                    app.transmettre_rapport(ADMIN, bid, tid, fin, fin + timedelta(days=9))
+        fin = date(fin.year, 12, 31) if fin.month == 6 else date(fin.year + 1, 6, 30)
 
 
 def _id(resultat: Issue[Any] | Rejoue) -> str:

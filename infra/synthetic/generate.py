@@ -53,17 +53,29 @@ from domain import actes
 from domain.application import HlmApplication
 from domain.commandes import EtatLogement, Situation
 from domain.demande import Demande
-from domain.referentiel import LOGEMENT_FIELDS, Bailleur, Logement, Reservataire, Territoire
+from domain.referentiel import (
+    LOGEMENT_FIELDS,
+    REGION_ILE_DE_FRANCE,
+    Bailleur,
+    Logement,
+    Region,
+    Reservataire,
+    Territoire,
+    seuil_premier_quartile,
+)
 from domain.rules.cycle import ATTRIBUTING, Decision, Designataire
 from domain.rules.priorities import CATEGORIES, is_known_code
+from domain.rules.quotas import BailHorsQpv, Injonction
 from domain.vacance import (
     FAILED,
     LIVE_ATTRIBUTION,
     ROLE_OF,
     Acteur,
+    InjonctionPrefet,
     StatutDesignation,
     Vacance,
 )
+from projections.quotas import bail_hors_qpv, fait_bail, injonctions
 
 DEBUT = date(2012, 1, 2)
 FIN = date(2025, 12, 31)
@@ -410,6 +422,7 @@ class _Generateur:
         self.jour = DEBUT.toordinal()
         # The world.
         self.territoires: dict[str, Territoire] = {}
+        self.region: Region | None = None  # Île-de-France, once it published a threshold
         self.bailleurs: dict[str, Bailleur] = {}
         self.reservataires: dict[str, Reservataire] = {}
         self.bailleurs_de: dict[str, list[str]] = {}
@@ -429,6 +442,11 @@ class _Generateur:
         self.numero = 0
         self.personne = 0
         self.acteurs: dict[tuple[str, str | None], Acteur] = {}
+        # R-6-MONTH-FLUX-INJUNCTION: each (bailleur, territoire)'s hors-QPV leases, and its
+        # injunctions as last computed (on which day), recomputed at most weekly: a
+        # designation the state known later forbids is what the read side flags.
+        self.baux_hors_qpv: dict[tuple[str, str], list[BailHorsQpv]] = {}
+        self.suivi: dict[tuple[str, str], tuple[int, list[Injonction]]] = {}
         self.prevus: Counter[str] = Counter()
         poids = {t: v[5] for t, v in TERRITOIRES.items()}
         total = sum(poids.values())
@@ -554,6 +572,7 @@ class _Generateur:
             "commission": self._t_commission, "reponse": self._t_reponse,
             "bail_tardif": self._t_bail_tardif, "logement": self._t_logement,
             "livraison": self._t_livraison, "seuil": self._t_seuil,
+            "seuil_regional": self._t_seuil_regional,
             "objectifs": self._t_objectifs, "referentiel": self._t_referentiel,
             "transmission": self._t_transmission,
         }
@@ -590,7 +609,10 @@ class _Generateur:
     def _referentiel(self) -> None:
         for tid, (nom, idf, depuis, *_rest) in TERRITOIRES.items():
             self.territoires[tid] = terr = Territoire(
-                territoire_id=tid, nom=nom, soumis_mixite_depuis=depuis, ile_de_france=idf)
+                territoire_id=tid, nom=nom, soumis_mixite_depuis=depuis, ile_de_france=idf,
+                prefet_reservataire_id=next(
+                    r for r, (_n, type_, ts) in RESERVATAIRES.items()
+                    if type_ == "etat" and tid in ts))
             self._touch(terr)
             self.bailleurs_de[tid] = []
             self.disponibles[tid] = []
@@ -625,12 +647,14 @@ class _Generateur:
 
     def _seuils(self) -> None:
         """R-Q1-THRESHOLD: one threshold a year per territoire (none for T-ROYANS, which has
-        no QPV), by the préfet's arrêté until 2018, the minister's from 2019 (v16)."""
+        no QPV), and one for every Île-de-France territoire, the region's (al. 25), by the
+        préfet's arrêté until 2018, the minister's from 2019 (v16)."""
         rnd = self.rnd
         for annee in range(2017, 2026):
             ministre = date(annee, 1, 1) > date(2018, 11, 25)
             jour_national = date(annee, 2, 1) + timedelta(days=rnd.randrange(75))
             publies: dict[str, tuple[Decimal, date, str]] = {}
+            regionaux: set[str] = set()
             for tid, (_n, idf, *_r) in TERRITOIRES.items():
                 if tid == "T-ROYANS":
                     continue
@@ -649,7 +673,11 @@ class _Generateur:
                         acte = f"arrêté {prefet} du {quand:%d/%m/%Y}"
                     publies[cle] = (montant, quand, acte)
                 montant, quand, acte = publies[cle]
-                self._planifier(quand.toordinal(), "seuil", tid, annee, montant, acte)
+                if not idf:
+                    self._planifier(quand.toordinal(), "seuil", tid, annee, montant, acte)
+                elif cle not in regionaux:
+                    regionaux.add(cle)
+                    self._planifier(quand.toordinal(), "seuil_regional", annee, montant, acte)
 
     def _transmissions(self) -> None:
         """R-SEMESTER-REPORT: each bailleur of a territory subject to the mix rules transmits
@@ -774,6 +802,12 @@ class _Generateur:
         terr.publier_seuil(annee=annee, montant_par_uc=montant, acte=acte)
         self._touch(terr)
 
+    def _t_seuil_regional(self, jour: date, annee: int, montant: Decimal, acte: str) -> None:
+        if self.region is None:
+            self.region = Region(region_id=REGION_ILE_DE_FRANCE)
+        self.region.publier_seuil(annee=annee, montant_par_uc=montant, acte=acte)
+        self._touch(self.region)
+
     def _t_transmission(self, jour: date, bid: str, tid: str, fin: date) -> None:
         self._exiger(bid in self.bailleurs, f"unknown bailleur {bid}")
         bailleur = self.bailleurs[bid]
@@ -794,7 +828,8 @@ class _Generateur:
         if quoi == "territoire":
             agg = terr = self.territoires[ident]
             terr.modifier(nom=terr.nom, soumis_mixite_depuis=jour,
-                          ile_de_france=terr.ile_de_france)
+                          ile_de_france=terr.ile_de_france,
+                          prefet_reservataire_id=terr.prefet_reservataire_id)
         elif quoi == "bailleur":
             agg = bailleur = self.bailleurs[ident]
             bailleur.renommer(args[0])
@@ -1095,6 +1130,12 @@ class _Generateur:
                 par_uc = d.ressources_par_uc(jour)
                 if seuil is None or par_uc is None or par_uc < seuil:
                     continue
+            if designataire == Designataire.PREFET:
+                # "aux publics concernés": the first quartile or relogés (al. 25-26).
+                par_uc = d.ressources_par_uc(jour)
+                if not (d.situation_au(jour)["relogement_renouvellement_urbain"] or (
+                        seuil is not None and par_uc is not None and par_uc < seuil)):
+                    continue
             if d.vacances and self._engagee(d, vid) and rnd.random() < 0.75:
                 continue
             choisis.append(d)
@@ -1110,13 +1151,36 @@ class _Generateur:
         choisis.sort(key=rang)
         return [str(d.id) for d in choisis[:nombre]]
 
-    def _t_designer(self, jour: date, vid: str) -> None:
-        """designer: one to three candidates by whoever designates on that day."""
-        vac = self.vacances[vid]
-        designataire = vac.designataire_au(jour)
-        acteur = self._acteur(ROLE_OF[designataire], vac.organisation_du(designataire))
+    def _injonction(self, vac: Vacance, jour: date) -> InjonctionPrefet | None:
+        """The préfet's injunction against the vacancy's bailleur on `jour` (hors QPV)."""
         t = vac.logement["territoire_id"]
-        seuil = self.territoires[t].seuil_pour(jour.year)
+        if vac.logement["qpv"]:
+            return None
+        cle = (vac.bailleur_id, t)
+        calcule, suivi = self.suivi.get(cle, (0, []))
+        if not 0 <= jour.toordinal() - calcule < 7:
+            suivi = injonctions(self.baux_hors_qpv.get(cle, []), self.bailleurs[cle[0]],
+                                self.territoires[t], cle[0], t, jour,
+                                self.app.v20_effective_from)
+            self.suivi[cle] = (jour.toordinal(), suivi)
+        derniere = next((i for i in reversed(suivi) if i.depuis <= jour), None)
+        if derniere is None or not derniere.en_cours(jour):
+            return None
+        return InjonctionPrefet(derniere.depuis, self.territoires[t].prefet_reservataire_id)
+
+    def _t_designer(self, jour: date, vid: str) -> None:
+        """designer: one to three candidates by whoever designates on that day (the préfet,
+        qualifying households, while its injunction runs against the bailleur)."""
+        vac = self.vacances[vid]
+        injonction = self._injonction(vac, jour)
+        if injonction is not None:
+            designataire = Designataire.PREFET
+            acteur = self._acteur("reservataire", injonction.prefet)
+        else:
+            designataire = vac.designataire_au(jour)
+            acteur = self._acteur(ROLE_OF[designataire], vac.organisation_du(designataire))
+        t = vac.logement["territoire_id"]
+        seuil = seuil_premier_quartile(self.territoires[t], self.region, jour.year)
         nombre = int(self._pondere((("1", 45), ("2", 30), ("3", 25))))
         choisis = self._choisir(t, vac, vid, jour, nombre, designataire, seuil)
         if not choisis:  # nobody suitable in the territoire now: try again later
@@ -1126,7 +1190,8 @@ class _Generateur:
             d = self.demandes[did]
             d.verifier_active()
             self._exiger(jour >= d.date_depot, "designation before the filing")
-            vac.designer(acteur, did, jour, d.ressources_par_uc(jour), seuil)
+            vac.designer(acteur, did, jour, d.ressources_par_uc(jour), seuil,
+                         injonction=injonction)
             d.designee_sur(date_effet=jour, vacance_id=vid)
             self._touch(d)
         self._touch(vac)
@@ -1245,6 +1310,16 @@ class _Generateur:
         did = str(d.id)
         self._touch(*actes.signer_bail(vac, d, self.vacances.get, jour))
         del self.vacances[vid]
+        if not vac.logement["qpv"]:
+            # The lease as the quotas see it (the same fact the views record).
+            fait = fait_bail(vac, d, self.territoires.get(vac.logement["territoire_id"]),
+                             self.reservataires.get(vac.reservataire_id or ""), self.region,
+                             self.app.v20_effective_from)
+            self.baux_hors_qpv.setdefault((fait.bailleur_id, fait.territoire_id), []).append(
+                bail_hors_qpv(fait.date_signature, fait.premier_quartile, fait.reloge,
+                              fait.quartile_inconnu, fait.date_designation, fait.prefet,
+                              fait.vacance_id))
+            self.ind["baux_prefet"] += fait.prefet
         self._fermer_demande(did)
         self.ind["baux"] += 1
         # The household lives there some years; then the logement is vacant again.

@@ -52,6 +52,10 @@ EXPECTED: dict[tuple[str, str], set[int]] = {
     ("get", "/v1/territoires/{territoire_id}"): {200, 404} | LECTURE,
     ("post", "/v1/territoires/{territoire_id}/seuils"): {201, 404} | ECRITURE,
     ("post", "/v1/territoires/{territoire_id}/objectifs"): {201, 404} | ECRITURE,
+    ("post", "/v1/territoires/{territoire_id}/cia"): {201, 404} | ECRITURE,
+    ("post", "/v1/territoires/{territoire_id}/orientations"): {201, 404} | ECRITURE,
+    ("post", "/v1/seuils/ile-de-france"): {201} | ECRITURE,
+    ("get", "/v1/seuils/ile-de-france"): {200} | LECTURE,
     ("put", "/v1/logements/{logement_id}"): {200, 404} | ECRITURE,
     ("get", "/v1/logements/{logement_id}"): {200, 404} | LECTURE,
     ("post", "/v1/demandes"): {200, 201} | ECRITURE,
@@ -284,6 +288,18 @@ def test_lifecycle_bodies_match_the_document(monde: Monde) -> None:
                  json={"bailleur_id": BAILLEUR, "annee": 2024,
                        "taux_hors_qpv_premier_quartile": 0.3,
                        "taux_qpv_autres_quartiles": 0.5}, headers=admin), 201)
+    check(c.post(f"/v1/territoires/{TERRITOIRE}/orientations",
+                 json={"date_effet": "2017-06-01", "acte": "orientations adaptées",
+                       "taux_hors_qpv": 0.2}, headers=admin), 201)
+    check(c.post(f"/v1/territoires/{TERRITOIRE}/cia",
+                 json={"date_effet": "2023-01-01", "acte": "CIA 2023", "objectifs": [
+                     {"bailleur_id": BAILLEUR, "taux_hors_qpv_premier_quartile": 0.3,
+                      "base_hors_qpv": 20, "taux_qpv_autres_quartiles": 0.6, "base_qpv": 5}],
+                       "objectif_travailleurs_essentiels": {"taux": 0.1}}, headers=admin), 201)
+    check(c.post("/v1/seuils/ile-de-france",
+                 json={"annee": 2024, "montant_par_uc": 9000, "acte": "arrêté régional"},
+                 headers=admin), 201)
+    check(c.get("/v1/seuils/ile-de-france", headers=bailleur), 200)
     check(c.get(f"/v1/territoires/{TERRITOIRE}", headers=bailleur), 200)
 
     def logement(lid: str, date_effet: str, **kw: Any) -> httpx.Response:
@@ -364,10 +380,15 @@ def test_lifecycle_bodies_match_the_document(monde: Monde) -> None:
                                params={"annee": 2024}, headers=admin), 200).json()
     assert statistiques["hors_qpv"]["attributions"] == 1
     query = {"bailleur_id": BAILLEUR, "territoire_id": TERRITOIRE, "date_fin": "2024-06-30"}
+    # The world's reports are all transmitted (else the préfet's injunction): a new
+    # territory's report for the first time.
+    check(c.put("/v1/territoires/T-AUTRE", json={"nom": "Autre", "soumis_mixite_depuis": None,
+                                                  "ile_de_france": False}, headers=admin), 200)
+    check(c.post("/v1/rapports/semestre/transmissions", json={
+        "territoire_id": "T-AUTRE", "date_fin": "2024-06-30",
+        "date_transmission": "2024-07-10"}, headers=bailleur), 201)
     transmission = {"territoire_id": TERRITOIRE, "date_fin": "2024-06-30",
                     "date_transmission": "2024-07-10"}
-    check(c.post("/v1/rapports/semestre/transmissions", json=transmission,
-                 headers=bailleur), 201)
     check(c.post("/v1/rapports/semestre/transmissions", json=transmission,
                  headers=bailleur), 200)
     rapport = check(c.get("/v1/rapports/semestre", params=query, headers=bailleur), 200)

@@ -35,6 +35,7 @@ from infra.stream import public_schemas as ps
 from infra.stream.asyncapi import ASYNCAPI_FILE, SCHEMAS_DIR, document, ecarts, rendre, type_schemas
 from infra.stream.public_events import (
     SOURCE,
+    PUBLIES,
     TYPES,
     Lecteur,
     PublicEvent,
@@ -180,7 +181,8 @@ def test_asyncapi_document_describes_channel_key_headers_and_every_message():
     assert channel["address"] == "hlm.evenements"
     operation = doc["operations"]["recevoirEvenements"]
     assert operation["action"] == "receive"
-    names = {t.nom for t in TYPES.values()}
+    names = {t.nom for t in PUBLIES}
+    assert {t.nom for t in TYPES.values()} < names  # and the préfet's lease type
     assert set(channel["messages"]) == names == set(doc["components"]["messages"])
     assert len(operation["messages"]) == len(names)
     headers = doc["components"]["schemas"]["EnTetesCloudEvents"]
@@ -299,7 +301,9 @@ def test_lease_flags_are_the_households_at_the_signature_date(history, public):
     assert len(leases) > 20
     demandes: dict[str, list[tuple[int, Any]]] = {}
     seuils: dict[str, list[tuple[int, int, Any]]] = {}
+    regionaux: list[tuple[int, int, Any]] = []  # Île-de-France's (R-Q1-THRESHOLD, al. 25)
     territoire_of: dict[str, str] = {}
+    idf: set[str] = set()
     for position, ev in raw_events(history):
         name = type(ev).__qualname__
         if name in ("Demande.Deposee", "Demande.SituationModifiee"):
@@ -308,6 +312,10 @@ def test_lease_flags_are_the_households_at_the_signature_date(history, public):
                 (position, (jour, ev.situation)))
         elif name == "Territoire.Defini":
             territoire_of[str(ev.originator_id)] = ev.territoire_id
+            if ev.ile_de_france:
+                idf.add(ev.territoire_id)
+        elif name == "Region.SeuilPremierQuartilePublie":
+            regionaux.append((position, ev.annee, ev.montant_par_uc))
         elif name == "Territoire.SeuilPremierQuartilePublie":
             seuils.setdefault(territoire_of[str(ev.originator_id)], []).append(
                 (position, ev.annee, ev.montant_par_uc))
@@ -331,8 +339,9 @@ def test_lease_flags_are_the_households_at_the_signature_date(history, public):
             situation["relogement_renouvellement_urbain"])
         assert d["prioritaire"] == bool(r_priority_categories(
             situation["categories_prioritaires"], jour))
-        years = {a: m for p, a, m in seuils.get(d["territoire_id"], [])
-                 if p < e.position and a <= jour.year}
+        publies = regionaux if d["territoire_id"] in idf else seuils.get(d["territoire_id"],
+                                                                          [])
+        years = {a: m for p, a, m in publies if p < e.position and a <= jour.year}
         seuil = years[max(years)] if years else None
         ressources, uc = situation["ressources_annuelles"], situation["unites_consommation"]
         if seuil is None or ressources is None or not uc:

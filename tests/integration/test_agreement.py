@@ -3,13 +3,16 @@ the log alone, for any (as_of, known_at).
 
 Hypothesis draws histories across 2012-2025 recorded in several steps, with late entries:
 leases recorded a step after their cycle, resources and situations corrected back in time,
-radiations dated in the past, thresholds and CIA objectives published late, a réservataire
-reclassified, a territory becoming subject to the mix rules. The record time between two
+radiations dated in the past, thresholds (Île-de-France's regional one too) and CIA objectives
+published late, CIAs and CIL rates from a date, a réservataire reclassified, a territory
+becoming subject to the mix rules or entering Île-de-France, former ZUS logements
+(R-QPV-ASSIMILATION-ZUS). The record time between two
 steps is noted. Then, for (as_of, known_at) pairs, every figure of the quota read models
 (R-QUOTA-HORS-QPV-Q1-25, R-Q1-THRESHOLD, R-QUOTA-QPV-50, R-NONRESERVE-25-DALO,
 R-COLLECTIVITE-25-DALO, R-6-MONTH-FLUX-INJUNCTION), the lease facts they count and every
-demande's read model (seniority, R-SENIORITY-SEPARATION) must equal the replay's, field by
-field. Each example gets a fresh store (a schema or a data directory of its own).
+demande's read model (seniority, R-SENIORITY-SEPARATION; the basis of resources,
+R-RESOURCES-REQUERANT-ONLY; m) within its limits, R-PRIORITY-CATEGORIES) must equal the
+replay's, field by field. Each example gets a fresh store (a schema or a data directory of its own).
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from hypothesis import strategies as st
 from domain.application import HlmApplication
 from domain.commandes import (
     ChangementSituation,
+    Cia,
     DecisionCommission,
     DepotDemande,
     EtatLogement,
+    OrientationsCil,
     Separation,
 )
 from domain.errors import DomainError
@@ -56,7 +61,7 @@ ADMIN = Acteur("admin")
 DEBUT = date(2012, 1, 1)
 JOURS = (date(2025, 12, 31) - DEBUT).days
 BAILLEURS = ("B1", "B2")
-TERRITOIRES = ("T1", "T2")
+TERRITOIRES = ("T1", "T2", "T3")  # T3 in Île-de-France
 RESERVATAIRES = {"R1": "collectivite", "R2": "action_logement"}
 # logement: (bailleur, territoire, qpv, réservataire, zone tendue)
 LOGEMENTS = {
@@ -66,7 +71,14 @@ LOGEMENTS = {
     "L3": ("B2", "T1", False, "R2", False),
     "L4": ("B2", "T2", True, None, True),
     "L5": ("B1", "T2", False, "R1", True),
+    "L6": ("B2", "T3", False, None, True),
+    "L7": ("B1", "T1", False, None, False),
+    "L8": ("B2", "T1", False, "R2", True),
 }
+# R-QPV-ASSIMILATION-ZUS: logement -> (ancienne_zus, sortie_qpv_le)
+ZUS = {"L7": (True, None), "L8": (False, date(2019, 3, 1))}
+jour_effet = st.builds(date, st.integers(2016, 2025), st.integers(1, 12), st.just(1))
+taux_cia = st.sampled_from(("0.2", "0.25", "0.3", "0.35"))
 RESSOURCES = ("5000", "7999.99", "8000", "8100", "9000", "16000", "16200", "40000")
 CATEGORIES = ("SANS_LOGEMENT", "HANDICAP", "JEUNE_EX_ASE", "VIOLENCES_COUPLE",
               "REPRISE_ACTIVITE")
@@ -104,7 +116,15 @@ corrections = st.one_of(
     st.tuples(st.just("type"), st.sampled_from(sorted(RESERVATAIRES)),
               st.sampled_from(("collectivite", "action_logement", "etat"))),
     st.tuples(st.just("territoire"), st.sampled_from(TERRITOIRES),
-              st.sampled_from((None, date(2017, 1, 29), date(2019, 6, 1)))),
+              st.sampled_from((None, date(2017, 1, 29), date(2019, 6, 1))), st.booleans()),
+    # R-Q1-THRESHOLD: Île-de-France's threshold, for T3 (and T1/T2 once they enter it).
+    st.tuples(st.just("seuil_regional"), st.integers(2016, 2025),
+              st.sampled_from(("4000", "8000", "8100", "9500"))),
+    # R-CIA-BAILLEUR-DISTRIBUTION (refused below the territory's rate) and the CIL's rates.
+    st.tuples(st.just("cia"), st.sampled_from(TERRITOIRES), jour_effet, taux_cia, taux_cia,
+              st.integers(0, 50), st.integers(1, 50)),
+    st.tuples(st.just("orientations"), st.sampled_from(TERRITOIRES), jour_effet,
+              st.sampled_from((None, "0.2", "0.3")), st.sampled_from((None, "0.6"))),
     # R-SEMESTER-REPORT: a report transmitted on time or late (R-6-MONTH-FLUX-INJUNCTION).
     st.tuples(st.just("transmission"), st.sampled_from(BAILLEURS),
               st.sampled_from(TERRITOIRES), st.integers(2022, 2025), st.booleans(),
@@ -122,6 +142,26 @@ as_ofs = st.one_of(st.builds(lambda d: DEBUT + timedelta(days=d), st.integers(0,
 
 def _jour(n: int) -> date:
     return DEBUT + timedelta(days=n)
+
+
+def _faits_m(cats: list[str], jour: date) -> dict[str, Any]:
+    """m) (JEUNE_EX_ASE) needs its facts: a 19-year-old whose care ended 300 days before,
+    so that its age and three-year limits both end inside the histories drawn."""
+    if "JEUNE_EX_ASE" not in cats:
+        return {}
+    return {"date_naissance": date(jour.year - 19, jour.month, 1),
+            "fin_prise_en_charge_ase": jour - timedelta(days=300)}
+
+
+def _motif(j: int, couple: bool, ressources: str) -> dict[str, Any]:
+    """R-RESOURCES-REQUERANT-ONLY for a third of the couples: a divorce attested by an
+    ordonnance de non-conciliation of the filing day (accepted v9-v16, not from
+    2021-01-01), the requérant's own resources half the household's."""
+    if not couple or j % 3:
+        return {}
+    return {"ressources_requerant": Decimal(ressources) / 2,
+            "motif_ressources_propres": "DIVORCE_EN_COURS",
+            "justificatif": "ORDONNANCE_NON_CONCILIATION", "date_justificatif": _jour(j)}
 
 
 @dataclass
@@ -158,11 +198,15 @@ class Histoire:
             app.definir_reservataire(ADMIN, r, f"Réservataire {r}", kind)
         app.definir_territoire(ADMIN, "T1", "EPCI un", date(2017, 1, 29), False)
         app.definir_territoire(ADMIN, "T2", "EPCI deux", None, False)
+        app.definir_territoire(ADMIN, "T3", "EPT trois", date(2017, 1, 29), True)
         app.publier_seuil(ADMIN, "T1", 2016, Decimal("8000"), "arrêté 2016")
+        app.publier_seuil_regional(ADMIN, 2016, Decimal("8100"), "arrêté régional 2016")
         for lid, (b, t, qpv, r, tendue) in LOGEMENTS.items():
+            zus, sortie = ZUS.get(lid, (False, None))
             app.definir_logement(ADMIN, lid, EtatLogement.depuis({
                 "bailleur_id": b, "territoire_id": t, "commune": "C1", "qpv": qpv,
-                "zone_tendue": tendue, "reservataire_id": r, "date_effet": date(2010, 1, 1)}))
+                "zone_tendue": tendue, "reservataire_id": r, "date_effet": date(2010, 1, 1),
+                "ancienne_zus": zus, "sortie_qpv_le": sortie}))
 
     def choisir(self, i: int) -> str | None:
         return self.demandes[i % len(self.demandes)] if self.demandes else None
@@ -179,7 +223,8 @@ class Histoire:
             "numero_unique": numero, "date_depot": _jour(j), "demandeur_id": f"{numero}-A",
             "personnes_a_loger": personnes, "ressources_annuelles": Decimal(ressources),
             "unites_consommation": Decimal(uc), "dalo": dalo, "categories_prioritaires": cats,
-            "relogement_renouvellement_urbain": reloge}))
+            "relogement_renouvellement_urbain": reloge, **_faits_m(cats, _jour(j)),
+            **_motif(j, couple, ressources)}))
         if r is not None:
             did = r.id
             self.demandes.append(did)
@@ -191,11 +236,13 @@ class Histoire:
                    cats: list[str], reloge: bool) -> None:
         did = self.choisir(i)
         if did is not None:
-            self.essayer(self.app.modifier_situation, did,
-                         self.depots[did] + timedelta(days=decalage),
-                         ChangementSituation(ressources_annuelles=Decimal(ressources),
-                                             dalo=dalo, categories_prioritaires=tuple(cats),
-                                             relogement_renouvellement_urbain=reloge))
+            jour = self.depots[did] + timedelta(days=decalage)
+            self.essayer(self.app.modifier_situation, did, jour,
+                         ChangementSituation.depuis({
+                             "ressources_annuelles": Decimal(ressources), "dalo": dalo,
+                             "categories_prioritaires": cats,
+                             "relogement_renouvellement_urbain": reloge,
+                             **_faits_m(cats, jour)}))
 
     def _correction_bail(self, i: int, avant: int, ressources: str, dalo: bool,
                          cats: list[str], reloge: bool) -> None:
@@ -205,9 +252,10 @@ class Histoire:
         did, le = self.baux[i % len(self.baux)]
         jour = max(self.depots[did], le - timedelta(days=avant))
         self.essayer(self.app.modifier_situation, did, jour,
-                     ChangementSituation(ressources_annuelles=Decimal(ressources), dalo=dalo,
-                                         categories_prioritaires=tuple(cats),
-                                         relogement_renouvellement_urbain=reloge))
+                     ChangementSituation.depuis({
+                         "ressources_annuelles": Decimal(ressources), "dalo": dalo,
+                         "categories_prioritaires": cats,
+                         "relogement_renouvellement_urbain": reloge, **_faits_m(cats, jour)}))
 
     def signer(self, vid: str, did: str, le: date) -> None:
         if self.essayer(self.app.signer_bail, vid, did, le) is not None:
@@ -303,8 +351,25 @@ class Histoire:
         fin = date(annee, 6, 30) if juin else date(annee, 12, 31)
         self.essayer(self.app.transmettre_rapport, b, t, fin, fin + timedelta(days=delai))
 
-    def _territoire(self, t: str, soumis: date | None) -> None:
-        self.essayer(self.app.definir_territoire, t, f"EPCI {t}", soumis, False)
+    def _territoire(self, t: str, soumis: date | None, idf: bool) -> None:
+        self.essayer(self.app.definir_territoire, t, f"EPCI {t}", soumis, idf)
+
+    def _seuil_regional(self, annee: int, montant: str) -> None:
+        self.essayer(self.app.publier_seuil_regional, annee, Decimal(montant),
+                     f"arrêté régional {annee}")
+
+    def _cia(self, t: str, jour: date, b1: str, b2: str, base1: int, base2: int) -> None:
+        self.essayer(self.app.conclure_cia, t, Cia.depuis({
+            "date_effet": jour, "acte": "CIA", "objectifs": [
+                {"bailleur_id": "B1", "taux_hors_qpv_premier_quartile": Decimal(b1),
+                 "base_hors_qpv": base1},
+                {"bailleur_id": "B2", "taux_hors_qpv_premier_quartile": Decimal(b2),
+                 "base_hors_qpv": base2}]}))
+
+    def _orientations(self, t: str, jour: date, hors: str | None, qpv: str | None) -> None:
+        self.essayer(self.app.adopter_orientations, t, OrientationsCil(
+            jour, "CIL", None if hors is None else Decimal(hors),
+            None if qpv is None else Decimal(qpv)))
 
 
 def _record_times(vues: Projections, k: int) -> list[datetime]:
@@ -332,7 +397,7 @@ def _compare(vues: Projections, histoire: Histoire, known_at: datetime | None,
     etat = rejouer_journal(app, position_connue(app, known_at))
     position, believed = _believed_facts(vues, known_at)
     assert position == etat.position, (known_at, position, etat.position)
-    assert believed == sorted(tuple(f) for f in faits(etat)), known_at
+    assert believed == sorted(tuple(f) for f in faits(etat, app.v20_effective_from)), known_at
     compared = 1
     for as_of in dates:
         attendu = rapport_de(etat, as_of, known_at, app.v20_effective_from)
@@ -367,7 +432,10 @@ def _describe(vues: Projections) -> None:
     with vues.db.transaction() as cur:
         cur.execute("SELECT COUNT(DISTINCT vacance_id), COUNT(*) FROM pv_baux")
         baux, lignes = cur.fetchone() or (0, 0)
+        cur.execute("SELECT COUNT(*) FROM pv_baux WHERE prefet = 1")
+        prefet = (cur.fetchone() or (0,))[0]
     event(f"leases: {min(int(baux), 10)}{'+' if baux >= 10 else ''}")
+    event(f"préfet attributions (R-6-MONTH-FLUX-INJUNCTION): {'yes' if prefet else 'no'}")
     event(f"lease facts superseded: {'yes' if lignes > baux else 'no'}")
 
 
@@ -394,6 +462,14 @@ def test_read_models_agree_with_the_replay(settings, plan, data):
     store = _store_for(settings)  # a fresh store per example, so examples are independent
     app = init_store(store)
     vues = Projections(app, store)
+
+    def injonction(bailleur: str, territoire: str, jour: date) -> date | None:
+        vues.runner.catch_up()  # no projector runs here: the port reads what is recorded
+        return vues.injonction_en_cours(bailleur, territoire, jour)
+
+    # Designations under injunction become the préfet's (an administrator acting for it):
+    # the préfet's attributions and the acts flagged later are compared too.
+    app.injonction_en_cours = injonction
     try:
         histoire = Histoire(app)
         histoire.noter()                     # before anything was recorded

@@ -24,7 +24,7 @@ from projections.presentation import vue_demande, vue_vacance
 from tests.conftest import SECRET
 
 N = 2000
-SEED = 5
+SEED = 13
 
 LIFECYCLE = {
     "Demande.Deposee", "Demande.SituationModifiee", "Demande.DemandeurSubstitue",
@@ -32,8 +32,10 @@ LIFECYCLE = {
     "Vacance.Declaree", "Vacance.CandidatDesigne", "Vacance.TourDeDesignationPasse",
     "Vacance.DecisionsCommissionEnregistrees", "Vacance.RefusEnregistre",
     "Vacance.CandidatRetire", "Vacance.AttributionReservataireEchouee", "Vacance.BailSigne",
+    "Vacance.CandidatDesignePrefet",
     "Territoire.Defini", "Territoire.Modifie", "Territoire.SeuilPremierQuartilePublie",
-    "Territoire.ObjectifsFixes", "Bailleur.Enregistre", "Bailleur.Renomme",
+    "Territoire.ObjectifsFixes", "Region.Definie", "Region.SeuilPremierQuartilePublie",
+    "Bailleur.Enregistre", "Bailleur.Renomme",
     "Bailleur.RapportTransmis",
     "Reservataire.Enregistre", "Reservataire.Modifie", "Logement.Caracterise",
     "Logement.Modifie",

@@ -20,7 +20,8 @@ from projections.service import Projections
 
 AS_OF = date(2019, 12, 31)
 QUOTA_BAILLEUR = {"bailleur_id", "territoire_id", "annee", "as_of", "known_at", "hors_qpv",
-                  "qpv", "non_reserves", "semestre", "substitution_prefet"}
+                  "qpv", "non_reserves", "semestre", "substitution_prefet",
+                  "attributions_prefet", "travailleurs_essentiels", "sapeurs_pompiers"}
 QUOTA_RESERVATAIRE = {"reservataire_id", "annee", "as_of", "known_at", "attributions",
                       "dalo_ou_prioritaires", "taux", "objectif", "conforme", "minimum",
                       "manque"}

@@ -13,6 +13,7 @@ from domain.application import HlmApplication
 from domain.commandes import ChangementSituation, DecisionCommission, DepotDemande, EtatLogement
 from domain.vacance import Acteur
 from projections.service import Projections
+from tests.helpers_sec import transmettre_rapports
 
 ADMIN = Acteur("admin")
 BAILLEUR = Acteur("bailleur", "B1")
@@ -22,15 +23,19 @@ class Parc:
     """One territory subject to the mix rules, a bailleur, a collectivité réservataire and
     helpers that run a whole cycle to a signed lease through the application."""
 
-    def __init__(self, app: HlmApplication, seuils: dict[int, str] | None = None) -> None:
+    def __init__(self, app: HlmApplication, seuils: dict[int, str] | None = None,
+                 rapports: bool = True) -> None:
         self.app = app
         self.n = 0
+        self.rapports = rapports
         app.definir_territoire(ADMIN, "T1", "EPCI", date(2017, 1, 29), False)
         for annee, montant in (seuils if seuils is not None
                                else {2016: "8000", 2023: "8100"}).items():
             app.publier_seuil(ADMIN, "T1", annee, Decimal(montant), "arrêté")
         app.definir_bailleur(ADMIN, "B1", "Bailleur")
         app.definir_reservataire(ADMIN, "R1", "Commune", "collectivite")
+        if rapports:
+            transmettre_rapports(app, "B1", "T1")
 
     def bail(self, jour: date, *, ressources: str = "30000", uc: str = "1", qpv: bool = False,
              reloge: bool = False, dalo: bool = False, reserve: bool = False,
@@ -49,6 +54,10 @@ class Parc:
             "relogement_renouvellement_urbain": reloge})).id
         vid = self.app.declarer_vacance(BAILLEUR, lid, jour).id
         designateur = Acteur("reservataire", "R1") if reserve else BAILLEUR
+        if not self.rapports:
+            # Reports missing: the bailleur may be enjoined (R-6-MONTH-FLUX-INJUNCTION);
+            # the administrator designates for whoever may, the préfet included.
+            designateur = ADMIN
         self.app.designer(designateur, vid, did, jour)
         self.app.decider(BAILLEUR, vid, jour, [DecisionCommission(did, "attribution", rang=1)])
         if signer:

@@ -19,7 +19,7 @@ URL = "/v1/rapports/semestre?bailleur_id=B1&territoire_id=T1"
 
 @pytest.fixture
 def parc(application) -> Parc:
-    parc = Parc(application)
+    parc = Parc(application, rapports=False)  # the tests transmit
     parc.bail(date(2023, 2, 1), ressources="5000")                 # first quartile
     parc.bail(date(2023, 5, 2), ressources="30000")                # neither
     parc.bail(date(2023, 3, 3), ressources="5000", qpv=True)       # QPV: not in the report

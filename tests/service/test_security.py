@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import warnings
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import jwt
@@ -75,13 +76,21 @@ def reference_writes() -> list[Call]:
         ("PUT", f"/v1/bailleurs/{B1}", {"nom": "Renamed"}),
         ("PUT", "/v1/bailleurs/B-NEW", {"nom": "Nouveau"}),
         ("PUT", f"/v1/reservataires/{R1}", {"nom": "Autre", "type": "autre"}),
-        ("PUT", f"/v1/territoires/{TERRITOIRE}",
-         {"nom": "EPCI bis", "soumis_mixite_depuis": None, "ile_de_france": True}),
+        # The threshold first: once in Île-de-France, the territoire's own is refused.
         ("POST", f"/v1/territoires/{TERRITOIRE}/seuils",
          {"annee": 2025, "montant_par_uc": 11000, "acte": "arrêté 2025"}),
+        ("PUT", f"/v1/territoires/{TERRITOIRE}",
+         {"nom": "EPCI bis", "soumis_mixite_depuis": None, "ile_de_france": True}),
+        ("POST", "/v1/seuils/ile-de-france",
+         {"annee": 2025, "montant_par_uc": 11500, "acte": "arrêté régional 2025"}),
         ("POST", f"/v1/territoires/{TERRITOIRE}/objectifs",
          {"bailleur_id": B1, "annee": 2025, "taux_hors_qpv_premier_quartile": 0.3,
           "taux_qpv_autres_quartiles": 0.6}),
+        ("POST", f"/v1/territoires/{TERRITOIRE}/orientations",
+         {"date_effet": "2024-01-01", "acte": "CIL", "taux_hors_qpv": 0.3}),
+        ("POST", f"/v1/territoires/{TERRITOIRE}/cia",
+         {"date_effet": "2024-06-01", "acte": "CIA", "objectifs": [
+             {"bailleur_id": B1, "taux_hors_qpv_premier_quartile": 0.3, "base_hors_qpv": 10}]}),
         ("PUT", "/v1/logements/L-RES",
          {"bailleur_id": B1, "territoire_id": TERRITOIRE, "commune": C1, "qpv": False,
           "zone_tendue": True, "reservataire_id": None, "date_effet": "2024-06-01"}),
@@ -216,6 +225,8 @@ def test_non_admin_cannot_write_reference_data(client: TestClient, application: 
 
 def test_admin_writes_reference_data(client: TestClient, application: HlmApplication,
                                      world: World) -> None:
+    # Île-de-France exists once it published a first threshold: each call adds one event.
+    application.publier_seuil_regional(Acteur("admin"), 2024, Decimal(11000), "arrêté 2024")
     for call in reference_writes():
         before = application.compter_evenements()
         resp = _send(client, call, bearer("admin"))

@@ -215,9 +215,33 @@ def test_reference_data_rejects_bad_input(client: TestClient,
         "negative rate": _with(obj, taux_qpv_autres_quartiles=-0.1),
         "missing rate": _with(obj, taux_qpv_autres_quartiles=MISSING),
     })
+    _all_invalid(client, application, "POST", "/v1/seuils/ile-de-france", {
+        "string year": _with(seuil, annee="2024"),
+        "negative amount": _with(seuil, montant_par_uc=-1),
+        "unknown field": _with(seuil, territoire_id="T-VAL"),
+    })
+    part = {"bailleur_id": B1, "taux_hors_qpv_premier_quartile": 0.3, "base_hors_qpv": 10}
+    cia = {"date_effet": "2024-01-01", "acte": "CIA", "objectifs": [part]}
+    _all_invalid(client, application, "POST", "/v1/territoires/T-VAL/cia", {
+        "no bailleur": _with(cia, objectifs=[]),
+        "rate above 1": _with(cia, objectifs=[_with(part, taux_hors_qpv_premier_quartile=2)]),
+        "negative base": _with(cia, objectifs=[_with(part, base_hors_qpv=-1)]),
+        "missing base": _with(cia, objectifs=[_with(part, base_hors_qpv=MISSING)]),
+        "empty objective": _with(cia, objectif_sapeurs_pompiers={}),
+        "impossible date": _with(cia, date_effet="2024-02-30"),
+    })
+    _all_invalid(client, application, "POST", "/v1/territoires/T-VAL/cia", {
+        "future date": _with(cia, date_effet="2099-01-01")}, code="DATE_FUTURE")
+    cil = {"date_effet": "2024-01-01", "acte": "CIL", "taux_hors_qpv": 0.3}
+    _all_invalid(client, application, "POST", "/v1/territoires/T-VAL/orientations", {
+        "rate above 1": _with(cil, taux_qpv=1.5),
+        "missing acte": _with(cil, acte=MISSING),
+    })
     log = {"bailleur_id": B1, "territoire_id": "T-VAL", "commune": C1, "qpv": False,
            "zone_tendue": True, "reservataire_id": None, "date_effet": "2020-01-01"}
     _all_invalid(client, application, "PUT", "/v1/logements/L-VAL", {
+        "yes for ancienne_zus": _with(log, ancienne_zus="yes"),
+        "impossible sortie_qpv_le": _with(log, sortie_qpv_le="2019-02-30"),
         "no for a bool": _with(log, qpv="no"),
         "0 for a bool": _with(log, zone_tendue=0),
         "missing reservataire_id": _with(log, reservataire_id=MISSING),
@@ -338,6 +362,12 @@ def test_unknown_ids_are_404(client: TestClient, application: HlmApplication,
                                                   "date_signature": "2024-03-12"}),
         ("POST", "/v1/territoires/T-UNKNOWN/seuils",
          {"annee": 2024, "montant_par_uc": 1, "acte": "x"}),
+        ("POST", "/v1/territoires/T-UNKNOWN/orientations",
+         {"date_effet": "2024-01-01", "acte": "x", "taux_hors_qpv": 0.3}),
+        ("POST", f"/v1/territoires/{TERRITOIRE}/cia",
+         {"date_effet": "2024-01-01", "acte": "x", "objectifs": [
+             {"bailleur_id": "B-UNKNOWN", "taux_hors_qpv_premier_quartile": 0.3,
+              "base_hors_qpv": 1}]}),
         ("PUT", "/v1/logements/L-NEW", {"bailleur_id": "B-UNKNOWN", "territoire_id": TERRITOIRE,
                                         "commune": C1, "qpv": False, "zone_tendue": False,
                                         "reservataire_id": None, "date_effet": "2020-01-01"}),

@@ -31,6 +31,7 @@ from domain.rules.quotas import (
     r_6_month_flux_injunction_etat,
     r_cia_absence_default_objectives,
     r_collectivite_25_dalo,
+    r_injunction_attributions,
     r_nonreserve_25_dalo,
     r_prefet_substitution,
     r_quota_hors_qpv_q1_25,
@@ -225,6 +226,31 @@ def test_EX_14_the_injunction_runs_until_the_twelve_month_flux_reaches_the_objec
     assert deux[-1].levee_le is None and deux[-1].en_cours(date(2023, 7, 31))
     # Before v20 (or on a territory never subject) there is no injunction at all.
     assert r_6_month_flux_injunction_etat(baux, {}, objectif, None, date(2023, 12, 31)) == []
+
+
+def test_EX_14_the_prefets_attributions_are_marked_and_other_acts_flagged() -> None:
+    """R-6-MONTH-FLUX-INJUNCTION: the three préfet attributions of EX-14 are counted apart;
+    a lease of the bailleur's own candidate designated while the injunction ran (recorded
+    late) is flagged; one designated before it started, or in another year, is not."""
+    baux = _baux(date(2022, 8, 1), 24, 6) + _baux(date(2023, 1, 10), 20, 3, pas=8)
+    prefet = [BailHorsQpv(date(2023, 7, d), True, date(2023, 7, d - 2), True, f"P{d}")
+              for d in (5, 10, 15)]
+    propres = [BailHorsQpv(date(2023, 7, 20), False, date(2023, 7, 1), False, "V-CONTRAIRE"),
+               BailHorsQpv(date(2023, 7, 21), False, date(2023, 6, 29), False, "V-AVANT")]
+    transmis = {date(2022, 6, 30): date(2022, 7, 10), date(2022, 12, 31): date(2023, 1, 10),
+                date(2023, 6, 30): date(2023, 7, 10)}
+    tous = baux + prefet + propres
+    suivi = r_6_month_flux_injunction_etat(tous, transmis, lambda _: TAUX_HORS_QPV, V20,
+                                           date(2023, 12, 31))
+    assert suivi[0].depuis == date(2023, 6, 30)
+    assert r_injunction_attributions(tous, suivi, periode_annee(2023, date(2023, 12, 31))) == {
+        "regle": "R-6-MONTH-FLUX-INJUNCTION", "attributions_prefet": 3,
+        "hors_injonction": ["V-CONTRAIRE"]}
+    assert r_injunction_attributions(tous, suivi, periode_annee(2022, date(2022, 12, 31))) \
+        == {"regle": "R-6-MONTH-FLUX-INJUNCTION", "attributions_prefet": 0,
+            "hors_injonction": []}
+    # Before v20 or off a subject territory the rule applies on no day: no block.
+    assert r_injunction_attributions(tous, suivi, None) is None
 
 
 def test_EX_15_a_report_not_transmitted_enjoins_even_when_the_flux_is_met() -> None:

@@ -9,6 +9,9 @@ from decimal import Decimal
 import pytest
 
 from api.errors import statut_http
+from domain.application import HlmApplication
+from domain.commandes import ChangementSituation, DepotDemande
+from domain.demande import categories_en_vigueur
 from domain.errors import Conflit, Invalide
 from domain.rules.cycle import (
     DecisionProposee,
@@ -19,7 +22,14 @@ from domain.rules.cycle import (
     r_failed_qpv_to_maire_candidat,
     r_reservataire_delai_1_mois,
 )
-from domain.rules.priorities import CATEGORIES, code_for_letter, r_priority_categories
+from domain.rules.priorities import (
+    CATEGORIES,
+    JeuneAse,
+    age_au,
+    code_for_letter,
+    r_priority_categories,
+    r_priority_jeune_ex_ase,
+)
 from domain.rules.seniority import r_seniority_separation
 from domain.rules.versions import (
     DEFAULT_V20_EFFECTIVE_FROM,
@@ -29,9 +39,13 @@ from domain.rules.versions import (
     law_versions,
     version_at,
 )
+from domain.vacance import Acteur
+from projections.presentation import vue_demande
+from projections.quotas import drapeaux_menage
 
 D = date.fromisoformat
 DAY = timedelta(days=1)
+ACTEUR = Acteur("admin")
 
 # RULES.md §5.1: "En vigueur à partir du" of v1 to v19.
 V_STARTS = {
@@ -372,6 +386,122 @@ def test_R_PRIORITY_CATEGORIES_jeune_ex_ase_exists_from_2022_02_09() -> None:
     assert r_priority_categories(["JEUNE_EX_ASE"], D("2022-03-01")) == ["JEUNE_EX_ASE"]
     assert r_priority_categories(["JEUNE_EX_ASE"], D("2022-02-08")) == []
     assert r_priority_categories(["JEUNE_EX_ASE"], D("2022-02-09")) == ["JEUNE_EX_ASE"]
+
+
+# EX-17: P born 2001-04-01, in ASE care since age 15, last day of care 2021-03-31.
+P_EX17 = JeuneAse(D("2001-04-01"), D("2021-03-31"))
+
+
+def m_(faits: JeuneAse | None, on: str) -> bool:
+    return r_priority_categories(["JEUNE_EX_ASE", "HANDICAP"], D(on), faits) == sorted(
+        ["JEUNE_EX_ASE", "HANDICAP"])
+
+
+def test_R_PRIORITY_CATEGORIES_ex17_not_in_the_law_under_v18() -> None:
+    """EX-17: on 2022-01-15 (v18) m) is not in the law: not prioritaire under m)."""
+    assert r_priority_categories(["JEUNE_EX_ASE"], D("2022-01-15"), P_EX17) == []
+    assert not r_priority_jeune_ex_ase(P_EX17, D("2022-02-08"))
+    assert r_priority_jeune_ex_ase(P_EX17, D("2022-02-09"))
+
+
+def test_R_PRIORITY_CATEGORIES_ex17_aged_20_within_three_years() -> None:
+    """EX-17: on 2022-03-01 (v19) P is 20 and within three years of 2021-03-31: m)."""
+    assert m_(P_EX17, "2022-03-01")
+    assert m_(P_EX17, "2022-03-31")  # the last day P is 20
+
+
+def test_R_PRIORITY_CATEGORIES_ex17_no_longer_m_at_21() -> None:
+    """EX-17: from 2022-04-01 P is 21: under the literal, conjunctive reading no longer m),
+    although the three-year window runs to 2024-03-31 (§7 item 25); the other categories
+    still count."""
+    assert not m_(P_EX17, "2022-04-01")
+    assert r_priority_categories(["JEUNE_EX_ASE", "HANDICAP"], D("2022-04-01"), P_EX17) \
+        == ["HANDICAP"]
+    assert not m_(P_EX17, "2024-03-31")
+
+
+def test_R_PRIORITY_CATEGORIES_ex17_three_years_after_the_care_alone_ends_m() -> None:
+    """The other limit: a 19-year-old whose care ended on 2019-06-30 is m) until
+    2022-06-30 (that day + 3 years, included), not after."""
+    jeune = JeuneAse(D("2003-05-01"), D("2019-06-30"))
+    assert m_(jeune, "2022-06-30")
+    assert not m_(jeune, "2022-07-01")
+
+
+def test_R_PRIORITY_CATEGORIES_ex17_variant_emancipated_17_year_old() -> None:
+    """EX-17 variant: an emancipated 17-year-old formerly in ASE care, in 2022-06: m); not
+    emancipated, a minor is not in m)."""
+    emancipe = JeuneAse(D("2004-11-20"), D("2022-03-31"), mineur_emancipe=True)
+    assert age_au(emancipe.date_naissance, D("2022-06-15")) == 17
+    assert m_(emancipe, "2022-06-15")
+    assert not m_(JeuneAse(D("2004-11-20"), D("2022-03-31")), "2022-06-15")
+    # At 18 the flag no longer matters: an adult under 21.
+    assert m_(JeuneAse(D("2004-11-20"), D("2022-03-31")), "2022-11-20")
+
+
+def test_R_PRIORITY_CATEGORIES_m_recorded_without_its_facts() -> None:
+    """m) recorded before its facts were asked: counted three years from 2022-02-09, to
+    2025-02-08 (docs/DECISIONS.md 14 quater)."""
+    assert m_(None, "2022-02-09") and m_(None, "2025-02-08")
+    assert not m_(None, "2025-02-09")
+
+
+def test_R_PRIORITY_CATEGORIES_m_birthday_on_29_february() -> None:
+    """Born on 29 February: 21 on 28 February of a common year."""
+    assert age_au(D("2004-02-29"), D("2025-02-27")) == 20
+    assert age_au(D("2004-02-29"), D("2025-02-28")) == 21
+    assert age_au(D("2004-02-29"), D("2024-02-29")) == 20
+
+
+def test_R_PRIORITY_CATEGORIES_m_in_the_lease_flag_and_the_read_model() -> None:
+    """The lease's `prioritaire` flag (projections/quotas.py, which feeds the DALO
+    quarters) and `categories_en_vigueur` (a read model's row: ISO dates) apply m)'s
+    limits."""
+    situation = {"dalo": False, "categories_prioritaires": ["JEUNE_EX_ASE"],
+                 "relogement_renouvellement_urbain": False, "date_naissance": D("2001-04-01"),
+                 "fin_prise_en_charge_ase": D("2021-03-31")}
+    assert drapeaux_menage(situation, D("2022-03-01"))["prioritaire"]
+    assert not drapeaux_menage(situation, D("2022-04-01"))["prioritaire"]
+    ligne = {**situation, "date_naissance": "2001-04-01", "fin_prise_en_charge_ase": "2021-03-31"}
+    assert categories_en_vigueur(ligne, D("2022-03-01")) == ["JEUNE_EX_ASE"]
+    assert categories_en_vigueur(ligne, D("2022-04-01")) == []
+
+
+def test_R_PRIORITY_CATEGORIES_m_declared_needs_its_facts() -> None:
+    """A new declaration of m) without the birth date and the last day of care is 422
+    naming R-PRIORITY-CATEGORIES; a change that does not declare the categories leaves a
+    demande recorded before as it is; a future birth date is DATE_FUTURE."""
+    app = HlmApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                         today=lambda: date(2023, 1, 1))
+    corps = {"numero_unique": "N-M", "date_depot": D("2022-03-01"), "demandeur_id": "P",
+             "ressources_annuelles": Decimal("9000"), "unites_consommation": Decimal("1"),
+             "categories_prioritaires": ["JEUNE_EX_ASE"]}
+    with pytest.raises(Invalide) as exc:
+        app.deposer_demande(ACTEUR, DepotDemande.depuis(corps))
+    assert exc.value.rule == "R-PRIORITY-CATEGORIES"
+    assert exc.value.details == {"champs": ["date_naissance", "fin_prise_en_charge_ase"]}
+    with pytest.raises(Invalide) as exc:
+        app.deposer_demande(ACTEUR, DepotDemande.depuis(
+            {**corps, "date_naissance": D("2023-01-02"),
+             "fin_prise_en_charge_ase": D("2023-01-02")}))
+    assert (exc.value.code, exc.value.rule) == ("DATE_FUTURE", "R-PRIORITY-CATEGORIES")
+    with pytest.raises(Invalide) as exc:
+        app.deposer_demande(ACTEUR, DepotDemande.depuis(
+            {**corps, "date_naissance": D("2001-04-01"),
+             "fin_prise_en_charge_ase": D("2000-01-01")}))
+    assert exc.value.rule == "R-PRIORITY-CATEGORIES"
+    issue = app.deposer_demande(ACTEUR, DepotDemande.depuis(
+        {**corps, "date_naissance": D("2001-04-01"), "fin_prise_en_charge_ase": D("2021-03-31")}))
+    did = str(issue.id)  # type: ignore[union-attr]
+    demande = app.demande_par_id(did)
+    assert vue_demande(demande, D("2022-03-01"))["categories_en_vigueur"] == ["JEUNE_EX_ASE"]
+    assert vue_demande(demande, D("2022-04-01"))["categories_en_vigueur"] == []
+    # Withdrawing the facts while m) stays declared is refused; changing the resources is not.
+    with pytest.raises(Invalide):
+        app.modifier_situation(ACTEUR, did, D("2022-06-01"), ChangementSituation.depuis(
+            {"categories_prioritaires": ["JEUNE_EX_ASE"], "date_naissance": None}))
+    app.modifier_situation(ACTEUR, did, D("2022-06-01"), ChangementSituation.depuis(
+        {"ressources_annuelles": Decimal("9500")}))
 
 
 def test_R_PRIORITY_CATEGORIES_ex18_a_letter_e_in_2012_is_violence() -> None:
