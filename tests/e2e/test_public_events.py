@@ -34,8 +34,8 @@ from infra.persistence.store import init_store
 from infra.stream import public_schemas as ps
 from infra.stream.asyncapi import ASYNCAPI_FILE, SCHEMAS_DIR, document, ecarts, rendre, type_schemas
 from infra.stream.public_events import (
-    SOURCE,
     PUBLIES,
+    SOURCE,
     TYPES,
     Lecteur,
     PublicEvent,
