@@ -69,7 +69,7 @@ from domain.rules.ressources import MATRICE, justificatif_possible
 from domain.rules.ressources import RULE_ID as RESSOURCES_RULE
 from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.serialisation import jsonable
-from domain.vacance import Acteur, InjonctionPrefet, Vacance
+from domain.vacance import Acteur, InjonctionPrefet, Vacance, injonction_prefet
 
 Agregat = TypeVar("Agregat", bound=Aggregate)
 # What a command gives the application to run once: the aggregates to save, its outcome.
@@ -147,11 +147,11 @@ class HlmApplication(Application[UUID]):
         self.v20_effective_from = v20_effective_from
         self.today = today
         # R-6-MONTH-FLUX-INJUNCTION as the read side knows it: (bailleur, territoire, day)
-        # -> the day the injunction running then started, or None. The injunction is a
-        # state derived from every lease and transmission, so the composition root attaches
-        # the projections' answer; without a read side (synthetic history) there is none.
-        self.injonction_en_cours: Callable[[str, str, date], date | None] = \
-            lambda _b, _t, _j: None
+        # -> whether an injunction runs then. The injunction is a state derived from every
+        # lease and transmission, so the composition root attaches the projections' answer;
+        # without a read side (`hlm demo`) none is known; the generator brings its own.
+        self.injonction_en_cours: Callable[[str, Territoire, date], bool] = \
+            lambda _b, _t, _j: False
         if idempotence_jours is not None:
             self.side.idempotence_jours = idempotence_jours
 
@@ -206,14 +206,15 @@ class HlmApplication(Application[UUID]):
             kwargs["vacances"] = (ouvertes, fermees)
         return super().save(*objs, **kwargs)
 
-    def verifier_passe(self, **dates: date | None) -> None:
+    def verifier_passe(self, *, regle: str | None = None, **dates: date | None) -> None:
         """A business date may be in the past (a late entry), never after today, server
-        date in Europe/Paris (API.md, Dates): Invalide DATE_FUTURE naming the field."""
+        date in Europe/Paris (API.md, Dates): Invalide DATE_FUTURE naming the field (and
+        `regle`, the rule the date is a fact of, where there is one)."""
         today = self.today()
         for champ, jour in dates.items():
             if jour is not None and jour > today:
                 raise Invalide(f"{champ} is after today: an act cannot take effect in the "
-                               "future.", code="DATE_FUTURE",
+                               "future.", code="DATE_FUTURE", rule=regle,
                                details={"champ": champ, "date": jour.isoformat(),
                                         "aujourdhui": today.isoformat()})
 
@@ -487,13 +488,8 @@ class HlmApplication(Application[UUID]):
                                     "justificatif": valeurs.justificatif,
                                     "justificatifs": sorted(MATRICE[
                                         valeurs.motif_ressources_propres])})
-        for champ, regle in (("date_justificatif", RESSOURCES_RULE),
-                             ("date_naissance", PRIORITIES_RULE)):
-            try:
-                self.verifier_passe(**{champ: getattr(valeurs, champ)})
-            except Invalide as exc:
-                exc.rule = regle
-                raise
+        self.verifier_passe(regle=RESSOURCES_RULE, date_justificatif=valeurs.date_justificatif)
+        self.verifier_passe(regle=PRIORITIES_RULE, date_naissance=valeurs.date_naissance)
 
     @staticmethod
     def cible_demande(demande: Demande) -> Cible:
@@ -547,7 +543,9 @@ class HlmApplication(Application[UUID]):
             demande = self.demande_gardee(demande_id, garde)
             verifier_situation(
                 demande.situation_apres(jour, changements.champs()),
-                categories_declarees=changements.categories_prioritaires is not None)
+                # Withdrawing m)'s facts declares m) again: it must still hold its facts.
+                categories_declarees=changements.categories_prioritaires is not None
+                or bool(changements.effaces & {"date_naissance", "fin_prise_en_charge_ase"}))
             demande.modifier_situation(jour, changements.champs())
             return [demande], Issue(demande, max(jour, self._as_of(demande)))
 
@@ -653,10 +651,11 @@ class HlmApplication(Application[UUID]):
         def run() -> tuple[list[Aggregate], Issue[Vacance]]:
             vacance = self.vacance_par_id(vacance_id)
             territoire = self.territoire(vacance.logement["territoire_id"])
-            # The préfet's réservataire may designate on the territory's vacancies (when the
-            # bailleur is enjoined: the vacancy decides); the check comes before any state.
+            injonction = self._injonction(vacance, territoire, jour)
+            # While the injunction runs the préfet's réservataire designates on the vacancy;
+            # the organisation check still comes before the vacancy's state is looked at.
             garde(replace(self.cible_vacance(vacance),
-                          prefet_id=territoire.prefet_reservataire_id))
+                          prefet_id=injonction.prefet if injonction else None))
             demande = self.demande_par_id(demande_id)
             demande.verifier_active()
             if jour < demande.date_depot:
@@ -667,8 +666,9 @@ class HlmApplication(Application[UUID]):
                                        seuil_premier_quartile(
                                            territoire, self.ile_de_france()
                                            if territoire.ile_de_france else None, jour.year),
-                                       self.today(),
-                                       self._injonction(vacance, territoire, jour))
+                                       self.today(), injonction,
+                                       reloge=demande.situation_au(jour)[
+                                           "relogement_renouvellement_urbain"])
             demande.designee_sur(date_effet=jour, vacance_id=str(vacance.id),
                                  saisie_tardive=tardive)
             return [vacance, demande], self._issue_vacance(vacance)
@@ -677,13 +677,9 @@ class HlmApplication(Application[UUID]):
 
     def _injonction(self, vacance: Vacance, territoire: Territoire,
                     jour: date) -> InjonctionPrefet | None:
-        """The préfet's injunction against the bailleur on `jour`, for a hors-QPV logement
-        only (L441-1 al. 34: "logements ... situés en dehors des quartiers prioritaires")."""
-        if vacance.logement["qpv"]:
-            return None
-        depuis = self.injonction_en_cours(vacance.bailleur_id, territoire.territoire_id, jour)
-        return None if depuis is None else InjonctionPrefet(
-            depuis, territoire.prefet_reservataire_id)
+        """`injonction_prefet`, the read side asked only where the rule can apply."""
+        return injonction_prefet(vacance, territoire, jour, self.v20_effective_from,
+                                 self.injonction_en_cours)
 
     def decider(self, acteur: Acteur, vacance_id: str, date_commission: date,
                 decisions: Sequence[DecisionCommission], memo: Memo | None = None,

@@ -88,7 +88,7 @@ def verifier_situation(situation: Mapping[str, Any], *, categories_declarees: bo
     """What a situation to record must hold beyond each field's own checks: a ground of
     R-RESOURCES-REQUERANT-ONLY comes with the requérant's own resources; m) declared
     (`categories_declarees`: the command gives the categories) comes with the facts its
-    limits need (docs/DECISIONS.md 14 ter). Raises Invalide (422) naming the rule."""
+    limits need (docs/DECISIONS.md 14 ter). Raises Invalide naming the rule."""
     if (situation.get("motif_ressources_propres") is not None
             and situation.get("ressources_requerant") is None):
         raise Invalide("A ground for counting the requérant's own resources needs those "
@@ -210,9 +210,6 @@ class Demande(Aggregate):
         the first-quartile test): the requérant's own when R-RESOURCES-REQUERANT-ONLY
         gives that basis on `jour`, else the household's."""
         return ressources_par_uc(self.situation_au(jour), jour)
-
-    def base_ressources(self, jour: date) -> BaseRessources:
-        return base_ressources(self.situation_au(jour), jour)
 
     def filing_payload(self) -> dict[str, Any]:
         first = self.situations[0]

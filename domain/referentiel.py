@@ -22,7 +22,6 @@ from domain.ids import (
 from domain.rules.quotas import (
     PLANCHERS,
     Adaptation,
-    Repartition,
     en_vigueur,
     r_cia_bailleur_distribution,
     r_q1_threshold,
@@ -257,12 +256,16 @@ class Territoire(Aggregate):
 
     # --- objectives from a date (issue 10) -----------------------------------------------
 
-    def conclure_cia(self, cia: Cia, v20_effective_from: date) -> Repartition:
+    def conclure_cia(self, cia: Cia, v20_effective_from: date) -> None:
         """R-CIA-BAILLEUR-DISTRIBUTION (L441-1 al. 28): a CIA from its `date_effet`, whose
         objectives, weighted by the leases expected of each bailleur, reach the territory's
         rate then ("globalement respecté"); a bailleur below it alone is lawful. With the
         objectives of R-ESSENTIAL-WORKERS-OBJECTIVE (v20) and R-SAPEUR-POMPIER-OBJECTIVE
-        (v18) if it sets them, only where they are in force. Answers the check made."""
+        (v18) if it sets them, only where they are in force; none before v15 (the CIA's
+        distribution enters L441-1 with al. 28 of v15)."""
+        if not en_vigueur(REPARTITION, cia.date_effet, v20_effective_from):
+            raise Invalide("A CIA distributes the quota effort from 2017-01-29 (v15) only.",
+                           rule=REPARTITION, details={"date_effet": cia.date_effet.isoformat()})
         bailleurs = [o.bailleur_id for o in cia.objectifs]
         if not bailleurs or len(set(bailleurs)) != len(bailleurs):
             raise Invalide("A CIA lists each of its bailleurs once.",
@@ -298,7 +301,6 @@ class Territoire(Aggregate):
             else cia.travailleurs_essentiels.champs(),
             objectif_sapeurs_pompiers=None if cia.sapeurs_pompiers is None
             else cia.sapeurs_pompiers.champs())
-        return hors
 
     @event("CiaConclue")
     def _cia_conclue(self, date_effet: date, acte: str, objectifs: list[dict[str, Any]],

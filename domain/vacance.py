@@ -3,6 +3,7 @@ failure of the réservataire's attribution, lease."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.acces import Role
 from domain.errors import Conflit, Interdit, Invalide
 from domain.ids import vacance_uuid
+from domain.referentiel import LOGEMENT_FIELDS, Territoire
 from domain.rules.cycle import (
     Decision,
     DecisionProposee,
@@ -26,6 +28,7 @@ from domain.rules.cycle import (
     r_failed_qpv_to_maire_candidat,
     r_reservataire_delai_1_mois,
 )
+from domain.rules.quotas import debut_injonction, r_premier_quartile
 
 
 class StatutDesignation(StrEnum):
@@ -84,12 +87,25 @@ class Tour:
 @dataclass(frozen=True)
 class InjonctionPrefet:
     """The préfet's injunction running against a vacancy's bailleur on a day
-    (R-6-MONTH-FLUX-INJUNCTION), as the application knows it: since when, and the
-    réservataire that acts for the State on the territory (None: none recorded, so only an
-    administrator can designate for the préfet)."""
+    (R-6-MONTH-FLUX-INJUNCTION): the réservataire that acts for the State on the territory
+    (None: none recorded, so only an administrator can designate for the préfet)."""
 
-    depuis: date
     prefet: str | None
+
+
+def injonction_prefet(vacance: Vacance, territoire: Territoire, jour: date,
+                      v20_effective_from: date,
+                      en_cours: Callable[[str, Territoire, date], bool]
+                      ) -> InjonctionPrefet | None:
+    """R-6-MONTH-FLUX-INJUNCTION (L441-1 al. 34): the injunction against the vacancy's
+    bailleur on `jour` for a logement "en dehors des quartiers prioritaires" (the real flag:
+    al. 34 is not among the alinéas R-QPV-ASSIMILATION-ZUS names), asking `en_cours` (the
+    state derived from the leases and transmissions) only where the rule can apply."""
+    debut = debut_injonction(territoire.soumis_mixite_depuis, v20_effective_from)
+    if vacance.logement["qpv"] or debut is None or jour < debut \
+            or not en_cours(vacance.bailleur_id, territoire, jour):
+        return None
+    return InjonctionPrefet(territoire.prefet_reservataire_id)
 
 
 class Acteur:
@@ -170,9 +186,7 @@ class Vacance(Aggregate):
             logement_id=logement_id,
             date_information=date_information,
             # A description without the ZUS flags (R-QPV-ASSIMILATION-ZUS) reads as neither.
-            logement={k: logement.get(k) for k in ("bailleur_id", "territoire_id", "commune",
-                                                   "qpv", "zone_tendue", "reservataire_id",
-                                                   "ancienne_zus", "sortie_qpv_le")},
+            logement={k: logement.get(k) for k in LOGEMENT_FIELDS},
             designataire=Designataire.RESERVATAIRE if reserve else Designataire.BAILLEUR,
             date_limite_designation=limite,
         )
@@ -260,6 +274,7 @@ class Vacance(Aggregate):
         seuil: Decimal | None,
         aujourdhui: date | None = None,
         injonction: InjonctionPrefet | None = None,
+        reloge: bool = False,
     ) -> bool:
         """Designates the demande; answers whether the entry is late (saisie tardive): dated
         on or before the réservataire's deadline but recorded after it. Such an act is
@@ -268,14 +283,16 @@ class Vacance(Aggregate):
         `injonction`: the préfet's injunction running on `jour` against the bailleur, for a
         hors-QPV logement (R-6-MONTH-FLUX-INJUNCTION, L441-1 al. 34): the préfet alone
         designates then, outside the turns (its candidates are neither the réservataire's
-        nor the bailleur's)."""
+        nor the bailleur's), and only households of al. 25 or 26 (`reloge`: relogé
+        renouvellement urbain on `jour`)."""
         self.verifier_ouverte()
         if jour < self.date_information:
             raise Invalide("A designation cannot precede the vacancy's information date.",
                            code="DATE_INCOHERENTE",
                            details={"date_information": self.date_information.isoformat()})
         if injonction is not None:
-            return self._designer_prefet(acteur, demande_id, jour, injonction)
+            return self._designer_prefet(acteur, demande_id, jour, injonction,
+                                         reloge or r_premier_quartile(ressources_par_uc, seuil))
         tour = self.tours[-1]
         if (acteur.role == "reservataire" and acteur.org == self.reservataire_id
                 and tour.designataire == Designataire.RESERVATAIRE
@@ -324,7 +341,7 @@ class Vacance(Aggregate):
                           code="DEJA_DESIGNEE", details={"demande_id": demande_id})
 
     def _designer_prefet(self, acteur: Acteur, demande_id: str, jour: date,
-                         injonction: InjonctionPrefet) -> bool:
+                         injonction: InjonctionPrefet, concerne: bool | None) -> bool:
         if acteur.role != "admin" and (acteur.role != ROLE_OF[Designataire.PREFET]
                                        or acteur.org != injonction.prefet
                                        or injonction.prefet is None):
@@ -333,6 +350,13 @@ class Vacance(Aggregate):
                 "hors-QPV vacancies.",
                 details={"designataire": Designataire.PREFET},
                 rule="R-6-MONTH-FLUX-INJUNCTION")
+        if not concerne:
+            # "Il procède alors à l'attribution de ces logements aux publics concernés": a
+            # household of unknown quartile (no threshold, no resources) is not shown to be.
+            raise Invalide("Under the injunction the préfet designates households of the "
+                           "first quartile or relogés (L441-1 al. 25-26) only.",
+                           code="MENAGE_NON_CONCERNE", rule="R-6-MONTH-FLUX-INJUNCTION",
+                           details={"premier_quartile": concerne})
         self._verifier_nouvelle(demande_id)
         self._candidat_designe_prefet(jour, demande_id, injonction.prefet)
         return False  # no deadline binds the préfet: never a late entry

@@ -50,7 +50,8 @@ from domain.rules.quotas import (
     Injonction,
     Periode,
     conforme,
-    entree_en_vigueur,
+    debut_injonction,
+    derniere_injonction,
     objectif_collectivite,
     objectif_fixe_au_bailleur,
     objectifs_bailleur,
@@ -64,6 +65,7 @@ from domain.rules.quotas import (
     r_injunction_attributions,
     r_nonreserve_25_dalo,
     r_prefet_substitution,
+    r_premier_quartile,
     r_qpv_assimilation_zus,
     r_quota_hors_qpv_q1_25,
     r_quota_qpv_50,
@@ -131,7 +133,7 @@ def premier_quartile(demande: Demande, territoire: Territoire | None,
     seuil = seuil_premier_quartile(
         territoire if isinstance(territoire, Territoire) else None,
         region if isinstance(region, Region) else None, jour.year)
-    return None if per_uc is None or seuil is None else per_uc < seuil
+    return r_premier_quartile(per_uc, seuil)
 
 
 def drapeaux_menage(situation: dict[str, Any], jour: date) -> dict[str, bool]:
@@ -287,6 +289,7 @@ class PeriodesBailleur:
     non_reserves: Periode | None
     semestre: Periode | None
     substitution: Periode | None
+    injonction: Periode | None  # R-6-MONTH-FLUX-INJUNCTION over the year
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,7 @@ def periodes_bailleur(territoire: Territoire | None, annee: int, as_of: date,
         non_reserves=pour("R-NONRESERVE-25-DALO", annee_p, mixite=False),
         semestre=pour("R-6-MONTH-FLUX-INJUNCTION", periode_semestre(annee, as_of)),
         substitution=pour("R-PREFET-SUBSTITUTION", annee_p),
+        injonction=pour("R-6-MONTH-FLUX-INJUNCTION", annee_p),
     )
 
 
@@ -338,14 +342,11 @@ def _soumis(territoire: Territoire | None) -> bool:
     return territoire is not None and territoire.soumis_mixite_depuis is not None
 
 
-def debut_injonction(territoire: Territoire | None,
-                     v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> date | None:
-    """The first day R-6-MONTH-FLUX-INJUNCTION can apply on the territory: v20 in force and
-    the territory subject; None on a territory never subject."""
-    if territoire is None or territoire.soumis_mixite_depuis is None:
-        return None
-    return max(entree_en_vigueur("R-6-MONTH-FLUX-INJUNCTION", v20_effective_from),
-               territoire.soumis_mixite_depuis)
+def debut_injonction_sur(territoire: Territoire | None,
+                         v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> date | None:
+    """`debut_injonction` of the territory as known (None when unknown)."""
+    return debut_injonction(territoire.soumis_mixite_depuis if territoire else None,
+                            v20_effective_from)
 
 
 def injonctions(baux: Sequence[BailHorsQpv], bailleur: Bailleur | None,
@@ -367,23 +368,31 @@ def injonctions(baux: Sequence[BailHorsQpv], bailleur: Bailleur | None,
 
     transmis = bailleur.transmissions_de(territoire_id) if bailleur is not None else {}
     return r_6_month_flux_injunction_etat(baux, transmis, objectif,
-                                          debut_injonction(territoire, v20_effective_from),
+                                          debut_injonction_sur(territoire, v20_effective_from),
                                           jour)
 
 
 def bail_hors_qpv(date_signature: str, premier_quartile: int, reloge: int,
                   quartile_inconnu: int, date_designation: str, prefet: int,
                   vacance_id: str) -> BailHorsQpv:
+    """A hors-QPV lease as R-6-MONTH-FLUX-INJUNCTION sees it, from the columns of its fact:
+    qualifying by al. 25 or 26, unknown when its quartile is and it is not relogé."""
     eligible = bool(premier_quartile or reloge) or (None if quartile_inconnu else False)
     return BailHorsQpv(date.fromisoformat(date_signature), eligible,
                        date.fromisoformat(date_designation), bool(prefet), vacance_id)
 
 
+def bail_hors_qpv_de(fait: FaitBail) -> BailHorsQpv:
+    """`bail_hors_qpv` of a whole lease fact (the replay's, the generator's)."""
+    return bail_hors_qpv(fait.date_signature, fait.premier_quartile, fait.reloge,
+                         fait.quartile_inconnu, fait.date_designation, fait.prefet,
+                         fait.vacance_id)
+
+
 def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire_id: str,
                      annee: int, as_of: date, comptes: ComptesBailleur,
-                     v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM,
-                     suivi: Sequence[Injonction] = (),
-                     baux: Sequence[BailHorsQpv] = ()) -> dict[str, Any]:
+                     v20_effective_from: date, suivi: Sequence[Injonction],
+                     baux: Sequence[BailHorsQpv]) -> dict[str, Any]:
     """R-QUOTA-HORS-QPV-Q1-25, R-QUOTA-QPV-50, R-NONRESERVE-25-DALO, R-PREFET-SUBSTITUTION
     (v15-v19) and the six-month flux of R-6-MONTH-FLUX-INJUNCTION (v20) for one bailleur on
     one territory and year, up to `as_of`, from the counts over each rule's dates and the
@@ -410,8 +419,7 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
     substitution = periodes.substitution if soumis else None
     obj_pool = TAUX_DALO if periodes.non_reserves is not None else None
     flux = comptes.semestre
-    fin = periode_annee(annee, as_of).fin
-    derniere = next((i for i in reversed(suivi) if i.depuis <= fin), None)
+    derniere = derniere_injonction(suivi, jour)
     logements_prefet = r_prefet_substitution(comptes.substitution, obj_hors, substitution)
     return {
         "bailleur_id": bailleur_id, "territoire_id": territoire_id, "annee": annee,
@@ -423,7 +431,7 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
                      "flux_conforme": None if semestre is None else conforme(
                          flux.eligibles, flux.hors_qpv_indetermines, flux.attributions,
                          obj_hors),
-                     "injonction": bool(derniere and derniere.en_cours(fin)),
+                     "injonction": bool(derniere and derniere.en_cours(jour)),
                      "injonction_depuis": derniere.depuis.isoformat() if derniere else None,
                      "injonction_motif": derniere.motif if derniere else None,
                      "injonction_levee_le": derniere.levee_le.isoformat()
@@ -431,11 +439,7 @@ def figures_bailleur(territoire: Territoire | None, bailleur_id: str, territoire
         "substitution_prefet": None if logements_prefet is None else {
             "regle": "R-PREFET-SUBSTITUTION", "logements": logements_prefet},
         "attributions_prefet": r_injunction_attributions(
-            baux, suivi, periode_en_vigueur("R-6-MONTH-FLUX-INJUNCTION",
-                                            periode_annee(annee, as_of),
-                                            territoire.soumis_mixite_depuis,
-                                            v20_effective_from)
-            if territoire is not None and soumis else None),
+            baux, suivi, periodes.injonction if soumis else None),
         "travailleurs_essentiels": r_essential_workers_objective(
             cia["objectif_travailleurs_essentiels"] if cia else None, jour if soumis else None,
             v20_effective_from),
@@ -494,24 +498,23 @@ def quotas_bailleur(cur: Cursor, territoire: Territoire | None, bailleur: Baille
     comptes = comptes_bailleur(cur, periodes_bailleur(territoire, annee, as_of,
                                                       v20_effective_from),
                                bailleur_id, territoire_id, position)
-    fin = periode_annee(annee, as_of).fin
-    baux = baux_hors_qpv(cur, bailleur_id, territoire_id,
-                         debut_injonction(territoire, v20_effective_from), fin, position)
+    baux, suivi = suivi_injonctions(cur, territoire, bailleur, bailleur_id, territoire_id,
+                                    periode_annee(annee, as_of).fin, position,
+                                    v20_effective_from)
     return figures_bailleur(territoire, bailleur_id, territoire_id, annee, as_of, comptes,
-                            v20_effective_from,
-                            injonctions(baux, bailleur, territoire, bailleur_id,
-                                        territoire_id, fin, v20_effective_from), baux)
+                            v20_effective_from, suivi, baux)
 
 
 def suivi_injonctions(cur: Cursor, territoire: Territoire | None, bailleur: Bailleur | None,
                       bailleur_id: str, territoire_id: str, fin: date, position: int,
                       v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM
-                      ) -> list[Injonction]:
-    """`injonctions` up to `fin` from the leases believed at `position`."""
-    debut = debut_injonction(territoire, v20_effective_from)
+                      ) -> tuple[list[BailHorsQpv], list[Injonction]]:
+    """R-6-MONTH-FLUX-INJUNCTION up to `fin` from the leases believed at `position`: the
+    bailleur's hors-QPV leases since the rule can apply, and `injonctions` over them."""
+    debut = debut_injonction_sur(territoire, v20_effective_from)
     baux = baux_hors_qpv(cur, bailleur_id, territoire_id, debut, fin, position)
-    return injonctions(baux, bailleur, territoire, bailleur_id, territoire_id, fin,
-                       v20_effective_from)
+    return baux, injonctions(baux, bailleur, territoire, bailleur_id, territoire_id, fin,
+                             v20_effective_from)
 
 
 def baux_hors_qpv(cur: Cursor, bailleur_id: str, territoire_id: str, debut: date | None,

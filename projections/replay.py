@@ -46,7 +46,7 @@ from projections.presentation import vue_demande
 from projections.quotas import (
     ComptesBailleur,
     FaitBail,
-    bail_hors_qpv,
+    bail_hors_qpv_de,
     fait_bail,
     figures_bailleur,
     figures_reservataire,
@@ -192,9 +192,7 @@ def quotas_bailleurs(etat: Etat, baux: list[FaitBail], as_of: date,
                 substitution=compter(hors_mixite, periodes.substitution),
             )
             # The rule keeps the leases dated from its first day to `fin` itself.
-            historique = [bail_hors_qpv(b.date_signature, b.premier_quartile, b.reloge,
-                                        b.quartile_inconnu, b.date_designation, b.prefet,
-                                        b.vacance_id) for b in hors]
+            historique = [bail_hors_qpv_de(b) for b in hors]
             suivi = injonctions(historique, bailleur, territoire, bailleur.bailleur_id,
                                 territoire.territoire_id, periode_annee(annee, as_of).fin,
                                 v20_effective_from)

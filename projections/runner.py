@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -48,6 +48,7 @@ POSITIONS = Positions("hlm_vues")
 
 class View(Protocol):
     name: str
+    forme: int  # the shape of its rows: another recorded one makes it rebuilt (`_reshape`)
 
     def create(self, cur: Cursor) -> None:
         """Create the view's tables if missing."""
@@ -158,20 +159,16 @@ class Runner(Tracked[tuple[Notification, Any]]):
             _add_column(cur, self.db.dialect, "forme", "INTEGER")
             for view in self.views.values():
                 view.create(cur)
-                cur.execute("SELECT 1 FROM hlm_vues WHERE nom = ?", (view.name,))
-                nouvelle = cur.fetchone() is None
-                POSITIONS.add(cur, view.name)
-                if nouvelle:  # built by this code from the first event: its shape
-                    cur.execute("UPDATE hlm_vues SET forme = ? WHERE nom = ?",
-                                (getattr(view, "forme", 1), view.name))
+                # A view new to the store is built by this code from the first event: its
+                # rows have this code's shape.
+                POSITIONS.add(cur, view.name, columns={"forme": view.forme})
 
     def reshape_due(self) -> bool:
         """Whether a view's rows were written in another shape than its code writes."""
         with self.db.lecture() as cur:
             cur.execute("SELECT nom, forme FROM hlm_vues")
             formes = {nom: forme or 1 for nom, forme in cur.fetchall()}
-        return any(formes.get(v.name, 1) != getattr(v, "forme", 1)
-                   for v in self.views.values())
+        return any(formes.get(v.name, 1) != v.forme for v in self.views.values())
 
     def reshape(self) -> None:
         """Views whose rows were written in another shape start again from the first event
@@ -292,11 +289,14 @@ class Runner(Tracked[tuple[Notification, Any]]):
         head = self.app.recorder.max_notification_id() or 0
         return {n: head - s.position for n, s in self.statuses().items()}
 
-    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
-        """Read-your-writes: wait until every running view has applied `position`."""
+    def wait_for(self, position: int, timeout: float = 5.0,
+                 vues: Collection[str] | None = None) -> bool:
+        """Read-your-writes: wait until every running view (of `vues`: all by default) has
+        applied `position`."""
         deadline = time.monotonic() + timeout
         while True:
-            statuses = [s for s in self.statuses().values() if s.erreur is None]
+            statuses = [s for s in self.statuses().values() if s.erreur is None
+                        and (vues is None or s.nom in vues)]
             if all(s.position >= position for s in statuses):
                 return True
             remaining = deadline - time.monotonic()
@@ -361,7 +361,7 @@ def _reshape(cur: Cursor, view: Any) -> bool:
     """A view whose rows were written in another shape (`TablesView.forme`; none recorded:
     the first) starts again from the first event: its tables created anew, its position 0,
     its errors cleared. The runner then builds it again from the log, as a rebuild would."""
-    forme = getattr(view, "forme", 1)
+    forme = view.forme
     cur.execute("SELECT forme FROM hlm_vues WHERE nom = ?", (view.name,))
     row = cur.fetchone()
     if row is None or (row[0] or 1) == forme:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from domain.application import HlmApplication
 from domain.ids import bailleur_uuid, reservataire_uuid, territoire_uuid
 from domain.referentiel import Bailleur, Reservataire, Territoire
+from domain.rules.quotas import injonction_au
 from domain.serialisation import jsonable
 from projections.bitemporal import position_at
 from projections.config import StoreConfig
@@ -91,7 +93,8 @@ class Projections:
     def run(self, stop: threading.Event, poll: float = 0.2) -> None:
         """Run the runner (the lock held) until `stop`, woken by the store's commits on
         PostgreSQL (`StoreWakeup`), else every `poll` seconds."""
-        self.runner.reshape()
+        if self.runner.reshape_due():
+            self.runner.reshape()
         wakeup = StoreWakeup(self.app, self.settings, log)
         try:
             self.runner.run(stop, poll, wakeup=wakeup)
@@ -104,10 +107,11 @@ class Projections:
             self._thread.join(timeout=10)
         self.db.close()
 
-    def fresh(self, timeout: float = 5.0) -> bool:
-        """Read-your-writes: wait until the views have applied everything recorded now."""
+    def fresh(self, timeout: float = 5.0, vues: Collection[str] | None = None) -> bool:
+        """Read-your-writes: wait until the views (`vues`: all by default) have applied
+        everything recorded now."""
         head = self.app.recorder.max_notification_id() or 0
-        ok = self.runner.wait_for(head, timeout)
+        ok = self.runner.wait_for(head, timeout, vues)
         self._retard.value = None
         if not ok:
             positions = [s.position for s in self.runner.statuses().values()]
@@ -143,20 +147,21 @@ class Projections:
         agg: Aggregate = self.app.repository.get(key, version=version)
         return agg if isinstance(agg, cls) else None
 
-    def injonction_en_cours(self, bailleur_id: str, territoire_id: str,
-                            jour: date) -> date | None:
-        """R-6-MONTH-FLUX-INJUNCTION: the day the injunction running against the bailleur on
-        the territory on `jour` started, from every lease and transmission known now (the
-        application's port: a designation under injunction is the préfet's)."""
-        self.fresh()
+    def injonction_en_cours(self, bailleur_id: str, territoire: Territoire,
+                            jour: date) -> bool:
+        """R-6-MONTH-FLUX-INJUNCTION: whether an injunction runs against the bailleur on the
+        territory (as the command loaded it) on `jour`, from every lease and transmission the
+        quota view knows once it applied what is recorded (the application's port: a
+        designation under injunction is the préfet's). Past the wait, what it knows: an act
+        the injunction should have stopped is then flagged (DECISIONS 23 bis)."""
+        self.fresh(vues=(QuotasView.name,))
         with self.db.lecture() as cur:
             position = position_at(cur, None)
-            territoire = self._as_known(Territoire, territoire_uuid(territoire_id), position)
             bailleur = self._as_known(Bailleur, bailleur_uuid(bailleur_id), position)
-            suivi = suivi_injonctions(cur, territoire, bailleur, bailleur_id, territoire_id,
-                                      jour, position, self.app.v20_effective_from)
-        derniere = suivi[-1] if suivi else None
-        return derniere.depuis if derniere is not None and derniere.en_cours(jour) else None
+            _, suivi = suivi_injonctions(cur, territoire, bailleur, bailleur_id,
+                                         territoire.territoire_id, jour, position,
+                                         self.app.v20_effective_from)
+        return injonction_au(suivi, jour) is not None
 
     def quotas_bailleur(self, bailleur_id: str, territoire_id: str, annee: int, as_of: date,
                         known_at: datetime | None) -> dict[str, Any]:

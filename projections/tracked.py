@@ -60,10 +60,15 @@ class Positions:
             raise ValueError(f"not a table name: {table!r}")
         self.table = table
 
-    def add(self, cur: Cursor, nom: str) -> None:
-        """The row of `nom` at position 0, unless it exists."""
-        cur.execute(f"INSERT INTO {self.table} (nom, position) SELECT ?, 0 WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {self.table} WHERE nom = ?)", (nom, nom))
+    def add(self, cur: Cursor, nom: str, *,
+            columns: Mapping[str, object] | None = None) -> None:
+        """The row of `nom` at position 0 (with `columns`), unless it exists."""
+        extra = dict(columns or {})
+        names = "".join(f", {c}" for c in extra)
+        marks = ", ?" * len(extra)
+        cur.execute(f"INSERT INTO {self.table} (nom, position{names}) SELECT ?, 0{marks} "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {self.table} WHERE nom = ?)",
+                    (nom, *extra.values(), nom))
 
     def move(self, cur: Cursor, nom: str, start: int, end: int, *,
              columns: Mapping[str, object] | None = None, where: str = "") -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -51,8 +51,10 @@ class Monde:
 
     # --- reference data ----------------------------------------------------------------
 
-    def referentiel(self, seuils: dict[int, float] | None = None,
-                    rapports: bool = True) -> Monde:
+    def referentiel(self, seuils: dict[int, float] | None = None) -> Monde:
+        """The bailleur, the réservataire, the territory subject to the mix rules since
+        2017-01-29 with its thresholds (`seuils`, by year), and every semester report due
+        by today transmitted on time."""
         c, h = self.client, self.admin
         assert c.put(f"/v1/bailleurs/{BAILLEUR}", json={"nom": "Bailleur un"},
                      headers=h).status_code == 200
@@ -67,21 +69,21 @@ class Monde:
                        json={"annee": annee, "montant_par_uc": montant,
                              "acte": f"arrêté {annee}"}, headers=h)
             assert r.status_code == 201, r.text
-        if rapports:
-            self.transmettre_rapports()
+        self.transmettre_rapports()
         return self
 
-    def transmettre_rapports(self) -> None:
-        """Every semester report of the bailleur transmitted on time from v20 on (else the
-        préfet's injunction for a missing report, R-6-MONTH-FLUX-INJUNCTION, takes its
-        hors-QPV vacancies: tests of that say so with `rapports=False`)."""
-        for fin in fins_de_semestre_echues():
+    def transmettre_rapports(self, *fins: date) -> None:
+        """The bailleur's semester reports ending on `fins` (by default every one due by
+        today, from v20 on) transmitted on time, ten days after the semester's end
+        (R-SEMESTER-REPORT): else the préfet's injunction for a missing report
+        (R-6-MONTH-FLUX-INJUNCTION) takes its hors-QPV vacancies."""
+        for fin in fins or fins_de_semestre_echues():
             r = self.client.post("/v1/rapports/semestre/transmissions", json={
                 "bailleur_id": BAILLEUR, "territoire_id": TERRITOIRE,
                 "date_fin": fin.isoformat(),
                 "date_transmission": (fin + timedelta(days=10)).isoformat()},
                 headers=self.admin)
-            assert r.status_code in (200, 201), r.text
+            assert r.status_code == 201, r.text
 
     def logement(self, logement_id: str, *, qpv: bool = False, zone_tendue: bool = True,
                  reservataire_id: str | None = RESERVATAIRE,

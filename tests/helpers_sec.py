@@ -11,6 +11,7 @@ from api.schemas import DemandeIn
 from domain.application import HlmApplication
 from domain.commandes import DecisionCommission, DepotDemande, EtatLogement
 from domain.rules.quotas import r_semester_report_due
+from domain.rules.versions import DEFAULT_V20_EFFECTIVE_FROM
 from domain.vacance import Acteur
 from tests.helpers_http import SECRET, assert_error, bearer, token  # noqa: F401 (re-exported)
 
@@ -75,10 +76,17 @@ def seed_reference(app: HlmApplication) -> None:
             "date_effet": date(2020, 1, 1)}))
 
 
-def fins_de_semestre_echues(jusqua: date | None = None) -> list[date]:
-    """The semester ends from v20 on whose report is due before `jusqua` (today)."""
-    fin, today, out = date(2022, 6, 30), jusqua or date.today(), []
-    while r_semester_report_due(fin) < today:
+def premiere_fin_de_semestre(debut: date = DEFAULT_V20_EFFECTIVE_FROM) -> date:
+    """The first 30 June or 31 December on or after `debut`: by default the first semester
+    whose report is due (R-SEMESTER-REPORT exists from v20 on)."""
+    juin = date(debut.year, 6, 30)
+    return juin if debut <= juin else date(debut.year, 12, 31)
+
+
+def fins_de_semestre_echues() -> list[date]:
+    """The semester ends from v20 on whose report is due before today."""
+    fin, out = premiere_fin_de_semestre(), []
+    while r_semester_report_due(fin) < date.today():
         out.append(fin)
         fin = date(fin.year, 12, 31) if fin.month == 6 else date(fin.year + 1, 6, 30)
     return out

@@ -73,7 +73,10 @@ def put_reservataire(reservataire_id: IdChemin, body: ReservataireIn, acteur: Ac
 
 
 @router.put("/territoires/{territoire_id}", response_model=TerritoireVue,
-            responses=reponses(*ECRITURE))
+            responses=reponses(*ECRITURE, 404, precisions={
+                404: "The réservataire named to act for the préfet.",
+                422: "RESERVATAIRE_NON_ETAT (R-6-MONTH-FLUX-INJUNCTION): it is not the "
+                     "State's."}))
 def put_territoire(territoire_id: IdChemin, body: TerritoireIn, acteur: ActeurDep, app: AppDep,
                    idem: IdemDep) -> JSONResponse:
     autoriser(acteur, Action.REFERENTIEL_ECRIRE)

@@ -311,6 +311,27 @@ def _fins_de_semestre(debut: date, fin: date) -> list[date]:
     return out
 
 
+def debut_injonction(soumis_depuis: date | None,
+                     v20_effective_from: date = DEFAULT_V20_EFFECTIVE_FROM) -> date | None:
+    """The first day R-6-MONTH-FLUX-INJUNCTION (L441-1 al. 34, v20) can apply on a
+    territory subject to the mix rules since `soumis_depuis`; None if never subject."""
+    if soumis_depuis is None:
+        return None
+    return max(entree_en_vigueur("R-6-MONTH-FLUX-INJUNCTION", v20_effective_from),
+               soumis_depuis)
+
+
+def derniere_injonction(suivi: Sequence[Injonction], jour: date) -> Injonction | None:
+    """R-6-MONTH-FLUX-INJUNCTION: the last injunction started by `jour` (running or lifted)."""
+    return next((i for i in reversed(suivi) if i.depuis <= jour), None)
+
+
+def injonction_au(suivi: Sequence[Injonction], jour: date) -> Injonction | None:
+    """R-6-MONTH-FLUX-INJUNCTION: the injunction running on `jour`, if any."""
+    derniere = derniere_injonction(suivi, jour)
+    return derniere if derniere is not None and derniere.en_cours(jour) else None
+
+
 def r_6_month_flux_injunction_etat(baux: Sequence[BailHorsQpv],
                                    transmissions: Mapping[date, date],
                                    objectif: Callable[[date], Decimal | None],
@@ -463,6 +484,16 @@ def r_q1_threshold(ile_de_france: bool, seuil_territoire: Decimal | None,
     if ile_de_france and seuil_regional is not None:
         return seuil_regional
     return seuil_territoire
+
+
+def r_premier_quartile(ressources_par_uc: Decimal | None,
+                       seuil: Decimal | None) -> bool | None:
+    """R-Q1-THRESHOLD (L441-1 al. 25): "dont le niveau de ressources par unité de
+    consommation est inférieur à" the threshold, strictly (EX-04: 8,100.00 at 8,100 is not);
+    None when either is unknown."""
+    if ressources_par_uc is None or seuil is None:
+        return None
+    return ressources_par_uc < seuil
 
 
 # The statutory rate each mix rule's local rate is compared with (al. 24, al. 27).

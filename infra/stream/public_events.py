@@ -194,33 +194,29 @@ def _decisions(e: Any, position: int, etats: AggregateCache) -> ps.Donnees:
 
 
 def _bail_signe(e: Any, position: int, etats: AggregateCache) -> ps.Donnees:
-    designation = cast(Vacance, etats.state(e.originator_id, position)).designations[
-        e.demande_id]
-    if designation["par"] == Designataire.PREFET:
-        return ps.BailSignePrefet(**_bail(e, position, etats),
-                                  organisation=designation["organisation"])
-    return ps.BailSigne(**_bail(e, position, etats))
-
-
-def _bail(e: Any, position: int, etats: AggregateCache) -> dict[str, Any]:
     """The lease with the household's flags at the signature date (R-Q1-THRESHOLD,
     R-PRIORITY-CATEGORIES), as known when the lease was recorded: the quota facts of
-    projections.quotas, without the resources."""
+    projections.quotas, without the resources. The préfet's candidate's lease under
+    R-6-MONTH-FLUX-INJUNCTION is a `BailSignePrefet` (its own public type)."""
     # The vacancy and the household's demande exist when the lease is recorded.
     vacance = cast(Vacance, etats.state(e.originator_id, position))
+    designation = vacance.designations[e.demande_id]
     jour: date = e.date_effet
     demande = cast(Demande, etats.state(UUID(e.demande_id), position))
     territoire = etats.state(territoire_uuid(vacance.logement["territoire_id"]), position)
     # Île-de-France's thresholds, for its territoires only (R-Q1-THRESHOLD): no query else.
     region = (etats.state(region_uuid(REGION_ILE_DE_FRANCE), position)
               if isinstance(territoire, Territoire) and territoire.ile_de_france else None)
-    return dict(
+    champs: dict[str, Any] = dict(
         date_effet=jour, demande_id=e.demande_id, logement_id=vacance.logement_id,
         bailleur_id=vacance.bailleur_id, territoire_id=vacance.logement["territoire_id"],
         reservataire_id=vacance.reservataire_id, qpv=vacance.logement["qpv"],
-        designe_par=vacance.designations[e.demande_id]["par"],
+        designe_par=designation["par"],
         premier_quartile=premier_quartile(demande, territoire, jour, region),
         **drapeaux_menage(demande.situation_au(jour), jour))
+    if designation["par"] == Designataire.PREFET:
+        return ps.BailSignePrefet(**champs, organisation=designation["organisation"])
+    return ps.BailSigne(**champs)
 
 
 TYPES: dict[type, TypePublic] = {
@@ -321,8 +317,10 @@ TYPES: dict[type, TypePublic] = {
 # designataires): `_bail_signe` builds it, `_publics` names it.
 BAIL_SIGNE_PREFET = TypePublic(_nom("vacance", "bail_signe_prefet"), ps.BailSignePrefet,
                                _bail_signe, _EFFET)
-# Every public type, for the contract (AsyncAPI, JSON Schemas).
+# Every public type, for the contract (AsyncAPI, JSON Schemas); a form's name is its model's
+# (one type per model), so a builder may answer with another model of the same event.
 PUBLIES: tuple[TypePublic, ...] = (*TYPES.values(), BAIL_SIGNE_PREFET)
+NOM_DU_MODELE: dict[type[ps.Donnees], str] = {t.modele: t.nom for t in PUBLIES}
 
 
 def type_public(event: Any) -> TypePublic:
@@ -358,11 +356,9 @@ def _publics(app: HlmApplication, notifications: Sequence[Any], events: list[Any
         effet = kind.date_effet(event)
         acteur = acteurs.get(n.id) or {}
         donnees = kind.construire(event, n.id, etats)
-        if isinstance(donnees, ps.BailSignePrefet):
-            kind = BAIL_SIGNE_PREFET
         out.append(PublicEvent(
             position=n.id, agregat_id=str(n.originator_id), version=n.originator_version,
-            type=kind.nom,
+            type=NOM_DU_MODELE[type(donnees)],
             date_effet=effet.isoformat() if effet is not None else None,
             enregistre_le=_horodatage(times[n.id]) if n.id in times else None,
             donnees=donnees.model_dump(mode="json"),

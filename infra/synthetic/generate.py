@@ -65,17 +65,17 @@ from domain.referentiel import (
 )
 from domain.rules.cycle import ATTRIBUTING, Decision, Designataire
 from domain.rules.priorities import CATEGORIES, is_known_code
-from domain.rules.quotas import BailHorsQpv, Injonction
+from domain.rules.quotas import BailHorsQpv, Injonction, injonction_au, r_premier_quartile
 from domain.vacance import (
     FAILED,
     LIVE_ATTRIBUTION,
     ROLE_OF,
     Acteur,
-    InjonctionPrefet,
     StatutDesignation,
     Vacance,
+    injonction_prefet,
 )
-from projections.quotas import bail_hors_qpv, fait_bail, injonctions
+from projections.quotas import bail_hors_qpv_de, fait_bail, injonctions
 
 DEBUT = date(2012, 1, 2)
 FIN = date(2025, 12, 31)
@@ -1126,16 +1126,11 @@ class _Generateur:
             entree = vac.designations.get(did)
             if entree is not None and entree["statut"] != StatutDesignation.RETIREE:
                 continue
-            if designataire == Designataire.MAIRE:
-                par_uc = d.ressources_par_uc(jour)
-                if seuil is None or par_uc is None or par_uc < seuil:
-                    continue
-            if designataire == Designataire.PREFET:
-                # "aux publics concernés": the first quartile or relogés (al. 25-26).
-                par_uc = d.ressources_par_uc(jour)
-                if not (d.situation_au(jour)["relogement_renouvellement_urbain"] or (
-                        seuil is not None and par_uc is not None and par_uc < seuil)):
-                    continue
+            if designataire == Designataire.MAIRE and r_premier_quartile(
+                    d.ressources_par_uc(jour), seuil) is not False:
+                continue  # R-FAILED-QPV-TO-MAIRE: households outside the first quartile
+            if designataire == Designataire.PREFET and not self._concerne(d, jour, seuil):
+                continue
             if d.vacances and self._engagee(d, vid) and rnd.random() < 0.75:
                 continue
             choisis.append(d)
@@ -1151,28 +1146,34 @@ class _Generateur:
         choisis.sort(key=rang)
         return [str(d.id) for d in choisis[:nombre]]
 
-    def _injonction(self, vac: Vacance, jour: date) -> InjonctionPrefet | None:
-        """The préfet's injunction against the vacancy's bailleur on `jour` (hors QPV)."""
-        t = vac.logement["territoire_id"]
-        if vac.logement["qpv"]:
-            return None
-        cle = (vac.bailleur_id, t)
+    @staticmethod
+    def _reloge(d: Demande, jour: date) -> bool:
+        return bool(d.situation_au(jour)["relogement_renouvellement_urbain"])
+
+    def _concerne(self, d: Demande, jour: date, seuil: Decimal | None) -> bool:
+        """R-6-MONTH-FLUX-INJUNCTION: "aux publics concernés", al. 25 or 26."""
+        return self._reloge(d, jour) or bool(r_premier_quartile(d.ressources_par_uc(jour),
+                                                                seuil))
+
+    def _en_cours(self, bailleur_id: str, territoire: Territoire, jour: date) -> bool:
+        """R-6-MONTH-FLUX-INJUNCTION over the leases generated so far, recomputed at most
+        weekly per bailleur and territoire: a designation the state known later forbids is
+        what the read side flags."""
+        cle = (bailleur_id, territoire.territoire_id)
         calcule, suivi = self.suivi.get(cle, (0, []))
         if not 0 <= jour.toordinal() - calcule < 7:
-            suivi = injonctions(self.baux_hors_qpv.get(cle, []), self.bailleurs[cle[0]],
-                                self.territoires[t], cle[0], t, jour,
+            suivi = injonctions(self.baux_hors_qpv.get(cle, []), self.bailleurs[bailleur_id],
+                                territoire, bailleur_id, territoire.territoire_id, jour,
                                 self.app.v20_effective_from)
             self.suivi[cle] = (jour.toordinal(), suivi)
-        derniere = next((i for i in reversed(suivi) if i.depuis <= jour), None)
-        if derniere is None or not derniere.en_cours(jour):
-            return None
-        return InjonctionPrefet(derniere.depuis, self.territoires[t].prefet_reservataire_id)
+        return injonction_au(suivi, jour) is not None
 
     def _t_designer(self, jour: date, vid: str) -> None:
         """designer: one to three candidates by whoever designates on that day (the préfet,
         qualifying households, while its injunction runs against the bailleur)."""
         vac = self.vacances[vid]
-        injonction = self._injonction(vac, jour)
+        injonction = injonction_prefet(vac, self.territoires[vac.logement["territoire_id"]],
+                                       jour, self.app.v20_effective_from, self._en_cours)
         if injonction is not None:
             designataire = Designataire.PREFET
             acteur = self._acteur("reservataire", injonction.prefet)
@@ -1191,7 +1192,7 @@ class _Generateur:
             d.verifier_active()
             self._exiger(jour >= d.date_depot, "designation before the filing")
             vac.designer(acteur, did, jour, d.ressources_par_uc(jour), seuil,
-                         injonction=injonction)
+                         injonction=injonction, reloge=self._reloge(d, jour))
             d.designee_sur(date_effet=jour, vacance_id=vid)
             self._touch(d)
         self._touch(vac)
@@ -1316,9 +1317,7 @@ class _Generateur:
                              self.reservataires.get(vac.reservataire_id or ""), self.region,
                              self.app.v20_effective_from)
             self.baux_hors_qpv.setdefault((fait.bailleur_id, fait.territoire_id), []).append(
-                bail_hors_qpv(fait.date_signature, fait.premier_quartile, fait.reloge,
-                              fait.quartile_inconnu, fait.date_designation, fait.prefet,
-                              fait.vacance_id))
+                bail_hors_qpv_de(fait))
             self.ind["baux_prefet"] += fait.prefet
         self._fermer_demande(did)
         self.ind["baux"] += 1

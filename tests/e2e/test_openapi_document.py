@@ -48,7 +48,7 @@ ECRITURE = {400, 401, 403, 409, 413, 422, 503}
 EXPECTED: dict[tuple[str, str], set[int]] = {
     ("put", "/v1/bailleurs/{bailleur_id}"): {200} | ECRITURE,
     ("put", "/v1/reservataires/{reservataire_id}"): {200} | ECRITURE,
-    ("put", "/v1/territoires/{territoire_id}"): {200} | ECRITURE,
+    ("put", "/v1/territoires/{territoire_id}"): {200, 404} | ECRITURE,
     ("get", "/v1/territoires/{territoire_id}"): {200, 404} | LECTURE,
     ("post", "/v1/territoires/{territoire_id}/seuils"): {201, 404} | ECRITURE,
     ("post", "/v1/territoires/{territoire_id}/objectifs"): {201, 404} | ECRITURE,

@@ -111,6 +111,8 @@ def test_every_domain_event_type_has_an_explicit_public_form():
     assert set(TYPES) == classes, {c.__qualname__ for c in classes ^ set(TYPES)}
     names = [t.nom for t in TYPES.values()]
     assert len(set(names)) == len(names)
+    # A form is named by its model: one public type per model (the préfet's lease included).
+    assert len({t.modele for t in PUBLIES}) == len(PUBLIES) == len({t.nom for t in PUBLIES})
     for kind in TYPES.values():
         agregat, evenement, version = kind.nom.split(".")[1:]
         assert kind.nom.startswith("hlm.") and version == "v1", kind.nom

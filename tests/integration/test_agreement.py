@@ -40,6 +40,7 @@ from domain.commandes import (
     Separation,
 )
 from domain.errors import DomainError
+from domain.referentiel import Territoire
 from domain.serialisation import jsonable
 from domain.vacance import Acteur
 from infra.persistence.store import init_store
@@ -463,7 +464,7 @@ def test_read_models_agree_with_the_replay(settings, plan, data):
     app = init_store(store)
     vues = Projections(app, store)
 
-    def injonction(bailleur: str, territoire: str, jour: date) -> date | None:
+    def injonction(bailleur: str, territoire: Territoire, jour: date) -> bool:
         vues.runner.catch_up()  # no projector runs here: the port reads what is recorded
         return vues.injonction_en_cours(bailleur, territoire, jour)
 

@@ -68,6 +68,7 @@ def test_a_late_change_of_resources_shows_only_for_known_at_after_it_was_recorde
 
 class _Exploding:
     name = "explose"
+    forme = 1
 
     def create(self, cur: Cursor) -> None:
         cur.execute("CREATE TABLE IF NOT EXISTS pv_explose (position BIGINT)")

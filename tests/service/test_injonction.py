@@ -43,14 +43,14 @@ def vacance(parc: Parc, jour: date, *, qpv: bool = False) -> str:
     return str(parc.app.declarer_vacance(BAILLEUR, lid, jour).id)
 
 
-def demande(parc: Parc, ressources: str = "5000") -> str:
+def demande(parc: Parc, ressources: str = "5000", reloge: bool = False) -> str:
     parc.n += 1
     return str(parc.app.deposer_demande(ADMIN, DepotDemande.depuis({
         "numero_unique": f"NI{parc.n}", "date_depot": date(2015, 1, 1),
         "demandeur_id": f"PI{parc.n}", "personnes_a_loger": [],
         "ressources_annuelles": Decimal(ressources), "unites_consommation": Decimal(1),
         "dalo": False, "categories_prioritaires": [],
-        "relogement_renouvellement_urbain": False})).id)
+        "relogement_renouvellement_urbain": reloge})).id)
 
 
 def designer(client, auth, vid: str, did: str, jour: str, role: str, org: str | None):
@@ -60,6 +60,8 @@ def designer(client, auth, vid: str, did: str, jour: str, role: str, org: str | 
 
 def test_under_injunction_only_the_prefet_designates_on_hors_qpv(client, auth, application,
                                                                    parc):
+    """R-6-MONTH-FLUX-INJUNCTION (EX-14: enjoined on the semester end whose flux misses the
+    objective): the bailleur's hors-QPV vacancies are the préfet's."""
     enjoindre(parc)
     vid, did = vacance(parc, date(2023, 7, 10)), demande(parc)
     with nothing_recorded(application):
@@ -84,6 +86,9 @@ def test_under_injunction_only_the_prefet_designates_on_hors_qpv(client, auth, a
 
 def test_a_qpv_vacancy_or_a_day_before_the_injunction_stays_the_bailleurs(client, auth,
                                                                           application, parc):
+    """R-6-MONTH-FLUX-INJUNCTION: QPV logements and days before the injunction are not the
+    préfet's; there its réservataire is refused by the organisation check, which says
+    nothing of the vacancy."""
     enjoindre(parc)
     qpv = vacance(parc, date(2023, 7, 10), qpv=True)
     assert designer(client, auth, qpv, demande(parc), "2023-07-12", "bailleur",
@@ -93,9 +98,17 @@ def test_a_qpv_vacancy_or_a_day_before_the_injunction_stays_the_bailleurs(client
                     "B1").status_code == 201
     assert designer(client, auth, hors, demande(parc), "2023-06-30", "bailleur",
                     "B1").status_code == 403
+    autre = demande(parc)
+    with nothing_recorded(application):
+        for vid, jour in ((qpv, "2023-07-12"), (hors, "2023-06-29")):
+            r = designer(client, auth, vid, autre, jour, "reservataire", PREFET)
+            body = assert_error(r, 403, "FORBIDDEN")
+            assert body["details"] == {"action": "vacance.designer"}
 
 
 def test_the_prefets_attributions_count_and_are_marked(client, auth, application, parc):
+    """R-6-MONTH-FLUX-INJUNCTION (EX-14): the préfet's attributions count in the quota, both
+    sides of the rate, apart from the bailleur's non-réservé pool."""
     enjoindre(parc)
     vid, did = vacance(parc, date(2023, 7, 10)), demande(parc, "5000")  # first quartile
     assert designer(client, auth, vid, did, "2023-07-12", "reservataire",
@@ -131,7 +144,22 @@ def test_an_act_the_injunction_known_later_forbids_is_kept_and_flagged(client, a
                                             "hors_injonction": [vid]}
 
 
+def test_the_prefet_designates_only_households_of_al_25_or_26(client, auth, application,
+                                                               parc):
+    """R-6-MONTH-FLUX-INJUNCTION: "aux publics concernés": a household neither first
+    quartile (R-Q1-THRESHOLD) nor relogé is refused, nothing recorded; a relogé one is not."""
+    enjoindre(parc)
+    vid, aise = vacance(parc, date(2023, 7, 10)), demande(parc, "30000")
+    with nothing_recorded(application):
+        r = designer(client, auth, vid, aise, "2023-07-12", "reservataire", PREFET)
+        assert_error(r, 422, "MENAGE_NON_CONCERNE", "R-6-MONTH-FLUX-INJUNCTION")
+    reloge = demande(parc, "30000", reloge=True)
+    assert designer(client, auth, vid, reloge, "2023-07-12", "reservataire",
+                    PREFET).status_code == 201
+
+
 def test_the_prefets_reservataire_must_be_of_the_state(client, auth, application, parc):
+    """R-6-MONTH-FLUX-INJUNCTION: the réservataire acting for the préfet is the State's."""
     with nothing_recorded(application):
         r = client.put("/v1/territoires/T1", headers=auth("admin"), json={
             "nom": "EPCI", "soumis_mixite_depuis": "2017-01-29", "ile_de_france": False,
@@ -143,6 +171,7 @@ def test_the_prefets_reservataire_must_be_of_the_state(client, auth, application
 
 def test_without_a_prefet_recorded_only_an_administrator_designates(client, auth,
                                                                     application, parc):
+    """R-6-MONTH-FLUX-INJUNCTION: a territory without a préfet's réservataire recorded."""
     application.definir_territoire(ADMIN, "T1", "EPCI", date(2017, 1, 29), False)
     enjoindre(parc)
     vid = vacance(parc, date(2023, 7, 10))

@@ -14,53 +14,15 @@ from typing import Any
 import pytest
 
 from domain.application import HlmApplication
-from domain.commandes import Cia, DecisionCommission, DepotDemande, EtatLogement, OrientationsCil
+from domain.commandes import Cia, OrientationsCil
 from domain.errors import Invalide
-from domain.vacance import Acteur
 from projections.bitemporal import BELIEVED, position_at
 from projections.replay import position_connue, rapport_de, rejouer_journal
 from projections.service import Projections
 from tests.helpers_lifecycle import COMMUNE, Monde, assert_error, nothing_recorded
+from tests.helpers_quotas import ADMIN, Parc
 
-ADMIN = Acteur("admin")
-BAILLEUR = Acteur("bailleur", "B1")
 D = Decimal
-
-
-class Parc:
-    """Territories, a bailleur, and whole cycles to a signed lease on non-réservé
-    logements, through the application."""
-
-    def __init__(self, app: HlmApplication) -> None:
-        self.app = app
-        self.n = 0
-        app.definir_bailleur(ADMIN, "B1", "Bailleur")
-        app.definir_bailleur(ADMIN, "B2", "Autre bailleur")
-
-    def territoire(self, tid: str, *, idf: bool = False,
-                   soumis: date | None = date(2017, 1, 29)) -> None:
-        self.app.definir_territoire(ADMIN, tid, f"Territoire {tid}", soumis, idf)
-
-    def bail(self, jour: date, territoire: str = "T1", *, ressources: str = "30000",
-             qpv: bool = False, ancienne_zus: bool = False,
-             sortie_qpv_le: date | None = None) -> str:
-        self.n += 1
-        lid = f"L{self.n}"
-        self.app.definir_logement(ADMIN, lid, EtatLogement.depuis({
-            "bailleur_id": "B1", "territoire_id": territoire, "commune": "C1", "qpv": qpv,
-            "zone_tendue": False, "reservataire_id": None, "date_effet": date(2010, 1, 1),
-            "ancienne_zus": ancienne_zus, "sortie_qpv_le": sortie_qpv_le}))
-        did = self.app.deposer_demande(ADMIN, DepotDemande.depuis({
-            "numero_unique": f"N{self.n}", "date_depot": date(2015, 1, 1),
-            "demandeur_id": f"P{self.n}", "personnes_a_loger": [],
-            "ressources_annuelles": D(ressources), "unites_consommation": D("1"),
-            "dalo": False, "categories_prioritaires": [],
-            "relogement_renouvellement_urbain": False})).id
-        vid = self.app.declarer_vacance(BAILLEUR, lid, jour).id
-        self.app.designer(BAILLEUR, vid, did, jour)
-        self.app.decider(BAILLEUR, vid, jour, [DecisionCommission(did, "attribution", rang=1)])
-        self.app.signer_bail(BAILLEUR, vid, did, jour)
-        return vid
 
 
 @pytest.fixture
@@ -72,7 +34,8 @@ def vues(application, settings):
 
 @pytest.fixture
 def parc(application) -> Parc:
-    return Parc(application)
+    """B1 and B2, no territory yet: each test defines its own (no report transmitted)."""
+    return Parc(application, territoire=None)
 
 
 def quotas(vues: Projections, territoire: str, annee: int, as_of: date | None = None,
@@ -101,10 +64,11 @@ def instant() -> datetime:
 
 def test_EX_05_the_regional_threshold_decides_the_first_quartile_of_idf_leases(
         application, vues, parc):
-    """EX-05: regional 8,000 (a threshold of the EPT's own demandeurs would be 9,000): the
-    demandeur at 8,500 €/UC is not first quartile in Île-de-France; outside it, the EPCI's
-    own 9,000 applies and the same household is. A regional value published late changes
-    the facts from when it is known; a later year's value leaves earlier leases alone."""
+    """R-Q1-THRESHOLD, EX-05: regional 8,000 (a threshold of the EPT's own demandeurs would
+    be 9,000): the demandeur at 8,500 €/UC is not first quartile in Île-de-France; outside
+    it, the EPCI's own 9,000 applies and the same household is. A regional value published
+    late changes the facts from when it is known; a later year's value leaves earlier
+    leases alone."""
     parc.territoire("T-IDF", idf=True)
     parc.territoire("T-EPCI")
     application.publier_seuil(ADMIN, "T-EPCI", 2023, D("9000"), "arrêté EPCI 2023")
@@ -133,8 +97,8 @@ def test_EX_05_the_regional_threshold_decides_the_first_quartile_of_idf_leases(
 
 def test_a_territoire_entering_ile_de_france_takes_the_regional_threshold(
         application, vues, parc):
-    """The flag decides whose threshold the territoire's leases take: its own (recorded
-    before it was in Île-de-France) until it is, then the region's, as known."""
+    """R-Q1-THRESHOLD: the flag decides whose threshold the territoire's leases take: its own
+    (recorded before it was in Île-de-France) until it is, then the region's, as known."""
     parc.territoire("T1")
     application.publier_seuil(ADMIN, "T1", 2023, D("9000"), "arrêté 2023")
     application.publier_seuil_regional(ADMIN, 2023, D("8000"), "arrêté régional 2023")
@@ -148,6 +112,8 @@ def test_a_territoire_entering_ile_de_france_takes_the_regional_threshold(
 
 
 def test_the_regional_threshold_route(client, auth, application):
+    """R-Q1-THRESHOLD through the API: the region's value published and read; a territoire
+    in Île-de-France refused its own (SEUIL_REGIONAL), nothing recorded."""
     admin = auth("admin")
     seuil = {"annee": 2023, "montant_par_uc": 8000, "acte": "arrêté régional 2023"}
     assert_error(client.post("/v1/seuils/ile-de-france", json=seuil,
@@ -205,9 +171,10 @@ def cia_ex16(b2: str) -> Cia:
 
 def test_EX_16_a_cia_below_the_territory_rate_is_refused_and_replaces_the_default(
         application, vues, parc):
-    """EX-16: subject on 2021-01-01, no CIA: 25 % from 2023-05-02; the CIA of 2024-03-15 at
-    24.8 % weighted is refused (nothing recorded), at 25.2 % accepted: B1's objective is
-    its 20 % from that day (a bailleur below 25 % is lawful)."""
+    """R-CIA-ABSENCE-DEFAULT-OBJECTIVES, R-CIA-BAILLEUR-DISTRIBUTION, EX-16: subject on
+    2021-01-01, no CIA: 25 % from 2023-05-02; the CIA of 2024-03-15 at 24.8 % weighted is
+    refused (nothing recorded), at 25.2 % accepted: B1's objective is its 20 % from that
+    day (a bailleur below 25 % is lawful)."""
     parc.territoire("T1", soumis=date(2021, 1, 1))
     with nothing_recorded(application), pytest.raises(Invalide) as refus:
         application.conclure_cia(ADMIN, "T1", cia_ex16("0.32"))
@@ -221,9 +188,10 @@ def test_EX_16_a_cia_below_the_territory_rate_is_refused_and_replaces_the_defaul
 
 
 def test_EX_26_a_cil_rate_above_the_floor_is_the_block_s_objective(application, vues, parc):
-    """EX-26 (a): the CIL sets 30 % hors QPV: one qualifying lease of four is 25 %,
-    compliant with the statutory rate but not with the local one (2 needed); the
-    territory's statistics take the same rate. (b) 20 % under the current text: refused."""
+    """R-QUOTA-RATE-ADAPTATION, EX-26 (a): the CIL sets 30 % hors QPV: one qualifying lease
+    of four is 25 %, compliant with the statutory rate but not with the local one (2
+    needed); the territory's statistics take the same rate. (b) 20 % under the current
+    text: refused."""
     parc.territoire("T1")
     application.publier_seuil(ADMIN, "T1", 2023, D("8100"), "arrêté")
     application.adopter_orientations(ADMIN, "T1", OrientationsCil(
@@ -247,6 +215,8 @@ def test_EX_26_a_cil_rate_above_the_floor_is_the_block_s_objective(application, 
 
 
 def test_EX_26_c_a_rate_adapted_under_v15_holds_while_v15_does(application, vues, parc):
+    """R-QUOTA-RATE-ADAPTATION, EX-26 (c): 20 % adapted under v15, review due within three
+    years, is the objective until v16 (2018-11-25), the statutory 25 % after."""
     parc.territoire("T1")
     application.adopter_orientations(ADMIN, "T1", OrientationsCil(
         date(2017, 6, 1), "orientations approuvées par l'EPCI et le préfet", D("0.20")))
@@ -260,6 +230,8 @@ def test_EX_26_c_a_rate_adapted_under_v15_holds_while_v15_does(application, vues
 
 def test_the_cia_s_declared_objectives_are_shown_with_nothing_achieved_known(
         application, vues, parc):
+    """R-ESSENTIAL-WORKERS-OBJECTIVE, R-SAPEUR-POMPIER-OBJECTIVE: the CIA's objectives in the
+    bailleur's quota body from its date, nothing achieved known."""
     parc.territoire("T1")
     application.conclure_cia(ADMIN, "T1", Cia.depuis({
         "date_effet": date(2023, 1, 1), "acte": "CIA 2023",
@@ -279,6 +251,8 @@ def test_the_cia_s_declared_objectives_are_shown_with_nothing_achieved_known(
 
 
 def test_the_cia_and_orientations_routes(monde: Monde, client, application) -> None:
+    """R-CIA-BAILLEUR-DISTRIBUTION and R-QUOTA-RATE-ADAPTATION through the API: refusals
+    record nothing; the territoire shows its CIAs and the CIL's orientations."""
     admin = monde.admin
     assert client.put("/v1/territoires/T1", json={
         "nom": "EPCI", "soumis_mixite_depuis": "2021-01-01", "ile_de_france": False},
@@ -334,14 +308,15 @@ def facts(vues: Projections) -> list[tuple[Any, ...]]:
 
 def test_EX_22_a_former_zus_counts_as_qpv_for_the_mix_rules_only_in_its_window(
         application, vues, parc):
-    """EX-22: a former ZUS never classified QPV. (a) Lease on 2019-05-01: in the QPV 50 %
-    block, out of the hors-QPV 25 % one. (b) 2021-05-01 (v17): the 1° window ended on
-    2020-12-31, hors QPV. (c) Under v20: hors QPV. And the 2° window: six years from the
-    quartier's exit. The logement stays non-QPV everywhere else (its vacancy, the lease's
-    real flag, which the semester report and the injunction's flux read)."""
+    """R-QPV-ASSIMILATION-ZUS, EX-22: a former ZUS never classified QPV. (a) Lease on
+    2019-05-01: in the QPV 50 % block, out of the hors-QPV 25 % one. (b) 2021-05-01 (v17):
+    the 1° window ended on 2020-12-31, hors QPV. (c) Under v20: hors QPV. And the 2°
+    window: six years from the quartier's exit. The logement stays non-QPV everywhere else
+    (its vacancy, the lease's real flag, which the semester report and the injunction's
+    flux read)."""
     parc.territoire("T1")
     application.publier_seuil(ADMIN, "T1", 2016, D("8000"), "arrêté")
-    vid = parc.bail(date(2019, 5, 1), ancienne_zus=True)
+    _, vid = parc.bail(date(2019, 5, 1), ancienne_zus=True)
     parc.bail(date(2021, 5, 1), ancienne_zus=True)
     parc.bail(date(2023, 5, 1), ancienne_zus=True)
     parc.bail(date(2020, 6, 1), sortie_qpv_le=date(2019, 1, 1))
@@ -360,6 +335,8 @@ def test_EX_22_a_former_zus_counts_as_qpv_for_the_mix_rules_only_in_its_window(
 
 
 def test_the_logement_s_zus_flags_through_the_api(client, auth):
+    """R-QPV-ASSIMILATION-ZUS through the API: `ancienne_zus` and `sortie_qpv_le` on the
+    logement, in its history, validated."""
     admin = auth("admin")
     client.put("/v1/bailleurs/B1", json={"nom": "B"}, headers=admin)
     client.put("/v1/territoires/T1", json={"nom": "T", "soumis_mixite_depuis": None,

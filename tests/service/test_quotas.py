@@ -9,60 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from domain.application import HlmApplication
-from domain.commandes import ChangementSituation, DecisionCommission, DepotDemande, EtatLogement
-from domain.vacance import Acteur
+from domain.commandes import ChangementSituation, EtatLogement
 from projections.service import Projections
-from tests.helpers_sec import transmettre_rapports
 
-ADMIN = Acteur("admin")
-BAILLEUR = Acteur("bailleur", "B1")
-
-
-class Parc:
-    """One territory subject to the mix rules, a bailleur, a collectivité réservataire and
-    helpers that run a whole cycle to a signed lease through the application."""
-
-    def __init__(self, app: HlmApplication, seuils: dict[int, str] | None = None,
-                 rapports: bool = True) -> None:
-        self.app = app
-        self.n = 0
-        self.rapports = rapports
-        app.definir_territoire(ADMIN, "T1", "EPCI", date(2017, 1, 29), False)
-        for annee, montant in (seuils if seuils is not None
-                               else {2016: "8000", 2023: "8100"}).items():
-            app.publier_seuil(ADMIN, "T1", annee, Decimal(montant), "arrêté")
-        app.definir_bailleur(ADMIN, "B1", "Bailleur")
-        app.definir_reservataire(ADMIN, "R1", "Commune", "collectivite")
-        if rapports:
-            transmettre_rapports(app, "B1", "T1")
-
-    def bail(self, jour: date, *, ressources: str = "30000", uc: str = "1", qpv: bool = False,
-             reloge: bool = False, dalo: bool = False, reserve: bool = False,
-             signer: bool = True) -> tuple[str, str]:
-        self.n += 1
-        lid = f"L{self.n}"
-        self.app.definir_logement(ADMIN, lid, EtatLogement.depuis({
-            "bailleur_id": "B1", "territoire_id": "T1", "commune": "C1", "qpv": qpv,
-            "zone_tendue": False, "reservataire_id": "R1" if reserve else None,
-            "date_effet": date(2010, 1, 1)}))
-        did = self.app.deposer_demande(ADMIN, DepotDemande.depuis({
-            "numero_unique": f"N{self.n}", "date_depot": date(2015, 1, 1),
-            "demandeur_id": f"P{self.n}", "personnes_a_loger": [],
-            "ressources_annuelles": Decimal(ressources), "unites_consommation": Decimal(uc),
-            "dalo": dalo, "categories_prioritaires": [],
-            "relogement_renouvellement_urbain": reloge})).id
-        vid = self.app.declarer_vacance(BAILLEUR, lid, jour).id
-        designateur = Acteur("reservataire", "R1") if reserve else BAILLEUR
-        if not self.rapports:
-            # Reports missing: the bailleur may be enjoined (R-6-MONTH-FLUX-INJUNCTION);
-            # the administrator designates for whoever may, the préfet included.
-            designateur = ADMIN
-        self.app.designer(designateur, vid, did, jour)
-        self.app.decider(BAILLEUR, vid, jour, [DecisionCommission(did, "attribution", rang=1)])
-        if signer:
-            self.app.signer_bail(BAILLEUR, vid, did, jour)
-        return did, vid
+# Parc, ADMIN and BAILLEUR are also imported from here (tests/service/test_injonction.py).
+from tests.helpers_quotas import ADMIN, BAILLEUR, Parc  # noqa: F401 (BAILLEUR re-exported)
 
 
 @pytest.fixture
@@ -240,6 +191,8 @@ def test_a_lease_whose_quartile_cannot_be_known_is_counted_apart(application, vu
 
 
 def test_a_relogé_qualifies_whatever_its_quartile(application, vues):
+    """R-QUOTA-HORS-QPV-Q1-25 (al. 26): a relogé household qualifies though no threshold is
+    published (R-Q1-THRESHOLD), the other lease's quartile staying unknown."""
     parc = Parc(application, seuils={})
     parc.bail(date(2023, 4, 1), reloge=True)
     parc.bail(date(2023, 4, 2))

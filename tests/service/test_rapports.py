@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.helpers_lifecycle import assert_error
-from tests.service.test_quotas import Parc
+from tests.helpers_lifecycle import Monde, assert_error
+from tests.helpers_quotas import Parc
 
 URL = "/v1/rapports/semestre?bailleur_id=B1&territoire_id=T1"
 
@@ -27,21 +27,19 @@ def parc(application) -> Parc:
     return parc
 
 
-def transmettre(client, auth, *fins: str) -> None:
-    """The bailleur's semester reports transmitted on time (R-SEMESTER-REPORT)."""
-    for fin in fins:
-        jour = date.fromisoformat(fin) + timedelta(days=10)
-        r = client.post("/v1/rapports/semestre/transmissions", headers=auth("bailleur", "B1"),
-                        json={"territoire_id": "T1", "date_fin": fin,
-                              "date_transmission": jour.isoformat()})
-        assert r.status_code == 201, r.text
+@pytest.fixture
+def client(parc, client):
+    """The API opened on the parc: its leases were recorded before the read side knew the
+    bailleur enjoined for the reports it had not transmitted (R-6-MONTH-FLUX-INJUNCTION:
+    the préfet would designate households of al. 25-26 only); such acts are kept."""
+    return client
 
 
 def test_june_report_lists_the_semesters_hors_qpv_leases(client, auth, parc):
     """R-SEMESTER-REPORT; eligible = first quartile or relogé (R-QUOTA-HORS-QPV-Q1-25);
     no injunction of R-6-MONTH-FLUX-INJUNCTION: the flux is met and every report since v20
     was transmitted on time."""
-    transmettre(client, auth, "2022-06-30", "2022-12-31")
+    Monde(client, auth).transmettre_rapports(date(2022, 6, 30), date(2022, 12, 31))
     body = client.get(f"{URL}&date_fin=2023-06-30", headers=auth("auditeur")).json()
     assert body["regle"] == "R-SEMESTER-REPORT"
     assert body["periode"] == {"debut": "2023-01-01", "fin": "2023-06-30"}
@@ -82,7 +80,8 @@ def test_before_version_20_the_report_is_not_required_but_given(client, auth, pa
 
 
 def test_a_semester_without_leases_gives_zeros_and_nulls(client, auth, parc):
-    transmettre(client, auth, "2022-06-30", "2022-12-31", "2023-06-30", "2023-12-31")
+    Monde(client, auth).transmettre_rapports(date(2022, 6, 30), date(2022, 12, 31),
+                                             date(2023, 6, 30), date(2023, 12, 31))
     body = client.get(f"{URL}&date_fin=2024-06-30", headers=auth("auditeur")).json()
     assert body["attributions"] == []
     assert body["semestre"]["attributions"] == 0 and body["semestre"]["taux"] is None
@@ -205,6 +204,8 @@ def test_EX_27_a_transmission_on_time_and_one_late(client, auth, parc):
 
 
 def test_a_transmission_is_shown_as_known_then(client, auth, parc):
+    """R-SEMESTER-REPORT: as known before its transmission, the report shows its due date
+    and no transmission; as known now, the late one."""
     avant = datetime.now(UTC).isoformat()
     time.sleep(0.01)
     client.post(TRANSMISSIONS, json={"territoire_id": "T1", "date_fin": "2023-06-30",
@@ -231,6 +232,8 @@ def test_a_transmission_is_shown_as_known_then(client, auth, parc):
 ])
 def test_a_bad_transmission_records_nothing(client, auth, parc, application, body, status,
                                             code, rule):
+    """R-SEMESTER-REPORT: a date that ends no semester, a transmission before the end, one
+    in the future, an unknown territory: refused, nothing recorded."""
     before = application.compter_evenements()
     assert_error(client.post(TRANSMISSIONS, json={"territoire_id": "T1", **body},
                              headers=auth("bailleur", "B1")), status, code, rule)
@@ -238,6 +241,8 @@ def test_a_bad_transmission_records_nothing(client, auth, parc, application, bod
 
 
 def test_only_the_bailleur_itself_or_admin_transmits(client, auth, parc):
+    """R-SEMESTER-REPORT is the bailleur's: another bailleur and the auditeur are refused;
+    the administrator names the bailleur."""
     juin = {"bailleur_id": "B1", "territoire_id": "T1", "date_fin": "2023-06-30",
             "date_transmission": "2023-07-10"}
     assert_error(client.post(TRANSMISSIONS, json=juin, headers=auth("bailleur", "B2")), 403,
@@ -253,7 +258,7 @@ def test_EX_15_a_report_not_transmitted_raises_the_injunction_until_it_is(client
     """R-6-MONTH-FLUX-INJUNCTION on the report ground: the 2022-12-31 report not transmitted
     by 2023-01-15 enjoins the bailleur from 2023-01-16 although its flux is met; once
     transmitted, with the twelve-month flux at the objective, the injunction is lifted."""
-    transmettre(client, auth, "2022-06-30")
+    Monde(client, auth).transmettre_rapports(date(2022, 6, 30))
     quotas = "/v1/quotas/bailleurs/B1?territoire_id=T1&annee=2023&as_of=2023-03-31"
     semestre = client.get(quotas, headers=auth("auditeur")).json()["semestre"]
     assert (semestre["injonction"], semestre["injonction_motif"],

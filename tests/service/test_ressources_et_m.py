@@ -122,3 +122,18 @@ def test_R_PRIORITY_CATEGORIES_m_limits_through_http(monde: Monde,
         assert monde.bail(vid, did, jour).status_code == 201
     quart = _quotas(monde, 2022)["non_reserves"]
     assert (quart["attributions"], quart["dalo_ou_prioritaires"]) == (2, 1)
+
+
+def test_R_PRIORITY_CATEGORIES_m_facts_cannot_be_withdrawn_while_m_is_declared(
+        monde: Monde, application: HlmApplication) -> None:
+    """EX-17: withdrawing the birth date or the end of care of a demande that declares m)
+    would let m) count as recorded without its facts (DECISIONS 14 ter): 422 naming the rule,
+    nothing recorded, even when the change does not give the categories again."""
+    did = monde.demande(date_depot="2022-03-01", categories_prioritaires=["JEUNE_EX_ASE"],
+                        date_naissance="1995-04-01", fin_prise_en_charge_ase="2013-03-31")
+    assert monde.get_demande(did, as_of="2022-06-01")["categories_en_vigueur"] == []
+    for champ in ("date_naissance", "fin_prise_en_charge_ase"):
+        with nothing_recorded(application):
+            r = _situation(monde, did, {"date": "2022-06-01", champ: None})
+            assert_error(r, 422, "VALIDATION", "R-PRIORITY-CATEGORIES")
+    assert monde.get_demande(did, as_of="2022-06-01")["categories_en_vigueur"] == []

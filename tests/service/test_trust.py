@@ -81,6 +81,16 @@ PROPRE = {
     (Action.QUOTAS_RESERVATAIRE, "reservataire"): Cible(reservataire_id="R"),
     (Action.RAPPORT_TRANSMETTRE, "bailleur"): Cible(bailleur_id="B"),
 }
+# The préfet's branch (R-6-MONTH-FLUX-INJUNCTION): the réservataire acting for the préfet
+# designates on (the territory's) and reads (it designated on it) a vacancy reserved by
+# another or by none. For every other cell with an organisation check, being named as the
+# préfet's réservataire grants nothing.
+PREFET = {
+    (Action.VACANCE_DESIGNER, "reservataire"): Cible(bailleur_id="B", commune="C",
+                                                     prefet_id="R"),
+    (Action.VACANCE_LIRE, "reservataire"): Cible(bailleur_id="B", reservataire_id="R2",
+                                                 commune="C", prefet_id="R"),
+}
 
 
 @pytest.mark.parametrize("action", list(Action))
@@ -101,6 +111,14 @@ def test_permission_table_cell(action: Action, role: str) -> None:
     autre = Acteur(role, ORG[role] + "-autre")
     with pytest.raises(Interdit):
         autoriser(autre, action)(propre)
+    prefet = PREFET.get((action, role))
+    if prefet is None:
+        with pytest.raises(Interdit):
+            garde(Cible(prefet_id=ORG[role]))
+        return
+    garde(prefet)
+    with pytest.raises(Interdit):
+        autoriser(autre, action)(prefet)
 
 
 def test_commune_designates_only_once_the_vacancy_went_to_the_maire() -> None:

@@ -46,8 +46,9 @@ def territoire(ile_de_france: bool = False, soumis: date | None = date(2021, 1, 
 # --- R-Q1-THRESHOLD (EX-05) -------------------------------------------------------------------
 
 def test_EX_05_an_ile_de_france_territoire_takes_the_regional_threshold() -> None:
-    """EX-05: regional 8,000, the EPT's own demandeurs would give 9,000: 8,000 applies, so a
-    demandeur at 8,500 €/UC is not first quartile; outside Île-de-France, the EPCI's own."""
+    """R-Q1-THRESHOLD, EX-05: regional 8,000, the EPT's own demandeurs would give 9,000:
+    8,000 applies, so a demandeur at 8,500 €/UC is not first quartile; outside
+    Île-de-France, the EPCI's own."""
     assert r_q1_threshold(True, D("9000"), D("8000")) == D("8000")
     assert not D("8500") < r_q1_threshold(True, D("9000"), D("8000"))  # type: ignore[operator]
     assert r_q1_threshold(False, D("9000"), D("8000")) == D("9000")
@@ -56,6 +57,8 @@ def test_EX_05_an_ile_de_france_territoire_takes_the_regional_threshold() -> Non
 
 
 def test_the_region_publishes_and_a_territoire_in_ile_de_france_is_refused() -> None:
+    """R-Q1-THRESHOLD: the region publishes; a territoire in Île-de-France is refused its
+    own value (SEUIL_REGIONAL), nothing recorded; the latest year's value serves later."""
     region = Region(region_id="ile-de-france")
     region.publier_seuil(annee=2023, montant_par_uc=D("8000"), acte="arrêté 2023")
     ept = territoire(ile_de_france=True)
@@ -74,6 +77,8 @@ def test_the_region_publishes_and_a_territoire_in_ile_de_france_is_refused() -> 
 # --- R-QUOTA-RATE-ADAPTATION (EX-26) ------------------------------------------------------------
 
 def test_EX_26_a_a_cil_rate_of_30_percent_makes_11_of_40_non_compliant() -> None:
+    """R-QUOTA-RATE-ADAPTATION, EX-26 (a): under a CIL rate of 30 %, 11 of 40 (27.5 %) is
+    short of 12; under the statutory 25 % (R-QUOTA-HORS-QPV-Q1-25) it complies."""
     taux = taux_applicable(HORS, D("0.30"), date(2023, 1, 1), date(2023, 12, 31))
     bloc = r_quota_hors_qpv_q1_25(Comptes(attributions=40, premier_quartile=11), taux)
     assert (bloc["taux"], bloc["objectif"], bloc["conforme"]) == (0.275, 0.3, False)
@@ -83,6 +88,9 @@ def test_EX_26_a_a_cil_rate_of_30_percent_makes_11_of_40_non_compliant() -> None
 
 
 def test_EX_26_b_c_a_lower_rate_only_adapted_under_v15() -> None:
+    """R-QUOTA-RATE-ADAPTATION, EX-26 (b, c): a hors-QPV rate below 25 % is refused under
+    the current text, adapted under v15 (which had no QPV rate to adapt) and holds while
+    v15 does; a rate at or above the floor is taken."""
     assert r_quota_rate_adaptation(HORS, D("0.20"), date(2023, 6, 1)) == Adaptation.REFUSE
     assert r_quota_rate_adaptation(HORS, D("0.20"), date(2017, 6, 1)) == Adaptation.ADAPTE
     assert r_quota_rate_adaptation(HORS, D("0.25"), date(2023, 6, 1)) == Adaptation.SUPERIEUR
@@ -95,6 +103,9 @@ def test_EX_26_b_c_a_lower_rate_only_adapted_under_v15() -> None:
 
 
 def test_EX_26_the_territoire_records_the_cil_rates_from_their_date() -> None:
+    """R-QUOTA-RATE-ADAPTATION, EX-26: the territoire records the CIL's rates
+    (R-CIL-ORIENTATIONS) from their date: refused below the floor, adapted under v15 with
+    its review date, a higher one later."""
     t = territoire()
     with pytest.raises(Invalide) as refus:
         t.adopter_orientations(OrientationsCil(date(2023, 1, 1), "CIL", D("0.20")))
@@ -118,6 +129,8 @@ def cia(b2: str, jour: date = date(2024, 3, 15), **autres: ObjectifPublic) -> Ci
 
 
 def test_EX_16_the_weighted_rate_must_reach_the_territory_rate() -> None:
+    """R-CIA-BAILLEUR-DISTRIBUTION, EX-16: the CIA's rates weighted by the expected bases
+    must reach the territory's 25 %: 24.8 % refused, 25.2 % accepted."""
     refusee = r_cia_bailleur_distribution([(D("0.20"), 60), (D("0.32"), 40)], D("0.25"))
     assert (refusee.taux_pondere, refusee.respecte) == (D("0.248"), False)
     acceptee = r_cia_bailleur_distribution([(D("0.20"), 60), (D("0.33"), 40)], D("0.25"))
@@ -128,6 +141,8 @@ def test_EX_16_the_weighted_rate_must_reach_the_territory_rate() -> None:
 
 
 def test_EX_16_objectives_on_both_sides_of_the_default_and_of_the_cia() -> None:
+    """R-CIA-ABSENCE-DEFAULT-OBJECTIVES, R-CIA-BAILLEUR-DISTRIBUTION, EX-16: no objective
+    fixed before 2023-05-02, 25 % each from it, the CIA's own from 2024-03-15."""
     t = territoire()
     with pytest.raises(Invalide) as refus:
         t.conclure_cia(cia("0.32"), V20)
@@ -149,6 +164,8 @@ def test_EX_16_objectives_on_both_sides_of_the_default_and_of_the_cia() -> None:
 
 
 def test_a_cia_replaces_the_objectives_fixed_before_and_yearly_ones_after_it_win() -> None:
+    """R-CIA-ABSENCE-DEFAULT-OBJECTIVES (al. 31): a CIA replaces the objectives fixed
+    before it; a year's objectives fixed after it apply in their year."""
     t = territoire()
     t.fixer_objectifs(bailleur_id="B1", annee=2024, taux_hors_qpv_premier_quartile=D("0.4"),
                       taux_qpv_autres_quartiles=D("0.5"))
@@ -168,6 +185,8 @@ def test_a_cia_replaces_the_objectives_fixed_before_and_yearly_ones_after_it_win
 
 
 def test_a_cia_s_qpv_objectives_are_weighted_too_and_need_their_bases() -> None:
+    """R-CIA-BAILLEUR-DISTRIBUTION: the CIA's QPV objectives are weighted against the 50 %
+    of R-QUOTA-QPV-50 too and need their bases; a bailleur is named once."""
     t = territoire()
     sans_base = Cia(date(2024, 1, 1), "CIA", (ObjectifBailleur("B1", D("0.3"), 10, D("0.5")),))
     with pytest.raises(Invalide, match="base_qpv"):
@@ -185,6 +204,8 @@ def test_a_cia_s_qpv_objectives_are_weighted_too_and_need_their_bases() -> None:
 # --- R-ESSENTIAL-WORKERS-OBJECTIVE, R-SAPEUR-POMPIER-OBJECTIVE ----------------------------------
 
 def test_declared_objectives_only_where_the_law_has_them_and_nothing_achieved_known() -> None:
+    """R-SAPEUR-POMPIER-OBJECTIVE (from v18), R-ESSENTIAL-WORKERS-OBJECTIVE (v20): a CIA
+    declaring one before the law has it is refused; shown with nothing achieved known."""
     t = territoire()
     with pytest.raises(Invalide) as refus:
         t.conclure_cia(cia("0.33", date(2021, 6, 1), sapeurs_pompiers=ObjectifPublic(5)), V20)
@@ -206,6 +227,8 @@ def test_declared_objectives_only_where_the_law_has_them_and_nothing_achieved_kn
 # --- R-QPV-ASSIMILATION-ZUS (EX-22) -------------------------------------------------------------
 
 def test_EX_22_a_former_zus_is_qpv_for_the_mix_rules_until_the_end_of_2020() -> None:
+    """R-QPV-ASSIMILATION-ZUS, EX-22: a former ZUS is QPV for the mix rules from the text
+    (v16, 2018-11-25) to the end of the 1° window (2020-12-31)."""
     assert r_qpv_assimilation_zus(False, True, None, date(2019, 5, 1), V20)        # (a)
     assert not r_qpv_assimilation_zus(False, True, None, date(2021, 5, 1), V20)    # (b)
     assert not r_qpv_assimilation_zus(False, True, None, date(2023, 5, 1), V20)    # (c) v20
@@ -217,6 +240,8 @@ def test_EX_22_a_former_zus_is_qpv_for_the_mix_rules_until_the_end_of_2020() -> 
 
 
 def test_a_quartier_out_of_the_qpv_list_is_assimilated_six_years_from_its_exit() -> None:
+    """R-QPV-ASSIMILATION-ZUS (2°): six years from the quartier's exit from the QPV list,
+    while the text is in force."""
     sortie = date(2019, 1, 1)
     assert not r_qpv_assimilation_zus(False, False, sortie, date(2018, 12, 31), V20)
     assert r_qpv_assimilation_zus(False, False, sortie, date(2019, 1, 1), V20)
@@ -230,6 +255,8 @@ def test_a_quartier_out_of_the_qpv_list_is_assimilated_six_years_from_its_exit()
 
 
 def test_a_logement_recorded_before_the_zus_flags_reads_as_neither() -> None:
+    """R-QPV-ASSIMILATION-ZUS: a logement described before the ZUS flags existed is neither
+    a former ZUS nor out of the QPV list."""
     ancien = {"date_effet": date(2010, 1, 1), "bailleur_id": "B1", "territoire_id": "E",
               "commune": "C1", "qpv": False, "zone_tendue": False, "reservataire_id": None}
     logement = Logement(logement_id="L1", etat=ancien)  # an event of the first shape
@@ -239,3 +266,14 @@ def test_a_logement_recorded_before_the_zus_flags_reads_as_neither() -> None:
     # The same description again is the same version: nothing to record.
     assert logement.version_du(date(2010, 1, 1)) == EtatLogement.depuis(ancien).champs()
     assert minimum(40, D("0.30")) == 12
+
+
+def test_R_CIA_BAILLEUR_DISTRIBUTION_no_cia_before_v15() -> None:
+    """R-CIA-BAILLEUR-DISTRIBUTION (L441-1 al. 28, from v15, 2017-01-29): a CIA dated the day
+    before is refused, nothing recorded; dated that day, recorded."""
+    t = territoire(soumis=date(2017, 1, 29))
+    with pytest.raises(Invalide) as refus:
+        t.conclure_cia(cia("0.33", date(2017, 1, 28)), V20)
+    assert refus.value.rule == "R-CIA-BAILLEUR-DISTRIBUTION" and not t.pending_events[1:]
+    t.conclure_cia(cia("0.33", date(2017, 1, 29)), V20)
+    assert len(t.pending_events) == 2

@@ -274,15 +274,33 @@ def test_EX_15_a_report_not_transmitted_enjoins_even_when_the_flux_is_met() -> N
 
 
 def test_leases_of_unknown_quartile_neither_trigger_nor_lift() -> None:
+    """R-6-MONTH-FLUX-INJUNCTION: leases whose quartile cannot be known (no threshold, not
+    relogé) neither enjoin the bailleur at a semester end nor lift an injunction running."""
     inconnus = [BailHorsQpv(date(2023, 2, d), None) for d in range(1, 11)]
     transmis = {date(2023, 6, 30): date(2023, 7, 1)}
     assert r_6_month_flux_injunction_etat(inconnus, transmis, lambda _: TAUX_HORS_QPV,
                                           date(2023, 1, 1), date(2023, 12, 1)) == []
+    # Lift: enjoined on the 2023-06-30 flux (none of two qualifying), then only leases of
+    # unknown quartile, up to and after the day the two known ones leave the twelve months.
+    connus = [BailHorsQpv(date(2023, 3, 1), False), BailHorsQpv(date(2023, 4, 1), False)]
+    juillet = [BailHorsQpv(b.date.replace(month=7), b.eligible) for b in inconnus]
+    transmis = {date(2023, 6, 30): date(2023, 7, 1), date(2023, 12, 31): date(2024, 1, 2)}
+    for jour in (date(2023, 12, 1), date(2024, 6, 1)):
+        suivi = r_6_month_flux_injunction_etat(connus + juillet, transmis,
+                                               lambda _: TAUX_HORS_QPV, date(2023, 1, 1), jour)
+        assert suivi == [Injonction(date(2023, 6, 30), FLUX_6_MOIS, date(2023, 6, 30))]
+        assert suivi[-1].levee_le is None and suivi[-1].en_cours(jour)
+    # The same ten leases, qualifying, lift it on the first of them.
+    eligibles = [BailHorsQpv(b.date, True) for b in juillet]
+    assert r_6_month_flux_injunction_etat(connus + eligibles, transmis,
+                                          lambda _: TAUX_HORS_QPV, date(2023, 1, 1),
+                                          date(2024, 6, 1))[-1].levee_le == date(2023, 7, 1)
 
 
 def test_a_report_missing_while_another_injunction_runs_is_not_lost() -> None:
-    """Enjoined on the 2023-06-30 flux, the same semester's report never sent: lifting the
-    flux ground leaves the bailleur enjoined, on the report ground, until it is sent."""
+    """R-6-MONTH-FLUX-INJUNCTION with R-SEMESTER-REPORT: enjoined on the 2023-06-30 flux,
+    the same semester's report never sent: lifting the flux ground leaves the bailleur
+    enjoined, on the report ground, until it is sent."""
     baux = [BailHorsQpv(date(2023, 3, 1), False), BailHorsQpv(date(2023, 4, 1), False),
             *[BailHorsQpv(date(2023, 7, d), True) for d in (2, 3)]]
     transmis = {date(2022, 6, 30): date(2022, 7, 1), date(2022, 12, 31): date(2023, 1, 2)}
@@ -297,9 +315,10 @@ def test_a_report_missing_while_another_injunction_runs_is_not_lost() -> None:
 
 
 def test_lifted_on_the_day_an_old_lease_leaves_the_twelve_months() -> None:
-    """Enjoined on 2022-12-31 (four non-qualifying leases from 2022-07-04); one qualifying
-    lease on 2023-05-01 makes 1 of 5 (20 %). On 2023-07-04 the lease of 2022-07-04 leaves
-    the twelve months: 1 of 4, 25 %, lifted that day, not at some later lease."""
+    """R-6-MONTH-FLUX-INJUNCTION: enjoined on 2022-12-31 (four non-qualifying leases from
+    2022-07-04); one qualifying lease on 2023-05-01 makes 1 of 5 (20 %). On 2023-07-04 the
+    lease of 2022-07-04 leaves the twelve months: 1 of 4, 25 %, lifted that day, not at
+    some later lease."""
     baux = [BailHorsQpv(date(2022, 7, 4), False),
             *[BailHorsQpv(date(2022, 8, d), False) for d in (1, 2, 3)],
             BailHorsQpv(date(2023, 5, 1), True)]
